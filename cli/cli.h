@@ -1,0 +1,8 @@
+/* cli.h - subcommands of the wsc tool; each lives in cli/NAME.c and gets
+ * argv starting at its own name. Returns the process exit status. */
+#ifndef WSC_CLI_H
+#define WSC_CLI_H
+
+int cli_demo(int argc, char **argv);
+
+#endif
