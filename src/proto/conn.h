@@ -1,0 +1,142 @@
+/* conn.h - the sans-I/O WebSocket connection: bytes in, events out;
+ * messages in, bytes out (internal).
+ *
+ * A wsc__conn holds the state of one endpoint after the opening handshake:
+ * the incremental frame parser, fragmentation and UTF-8 state of the message
+ * being received, the close handshake, and the rules of RFC 6455 sections 5
+ * to 7. It does no I/O, reads no clock and allocates nothing on the hot path
+ * (a 125-byte buffer only while a control frame is split across reads).
+ *
+ *   received bytes --wsc__conn_recv--> cfg->on_event(DATA | PING | PONG | CLOSE)
+ *   wsc__conn_send / _ping / _close --> cfg->on_send(bytes to write)
+ *
+ * Failing the connection (RFC 6455 section 7.1.7): when received bytes break a
+ * rule, wsc__conn_recv sends a Close frame with the matching code (1002
+ * protocol error, 1007 invalid payload, 1009 too big) and a short reason
+ * through on_send, then returns the error; every later wsc__conn_recv returns
+ * the same error. The caller then closes the transport.
+ *
+ * After a Close frame has been received, further bytes are ignored. A
+ * received Close is answered automatically (echoing its code) unless one was
+ * already sent; a Ping is answered with a Pong unless no_auto_pong is set or
+ * a Close was sent.
+ */
+#ifndef WSC_PROTO_CONN_H
+#define WSC_PROTO_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/frame.h"
+#include "proto/utf8.h"
+
+typedef enum wsc__role { WSC__CLIENT = 0, WSC__SERVER = 1 } wsc__role;
+
+typedef enum wsc__event_type {
+  WSC__EV_DATA = 1, /* a piece of a text or binary message */
+  WSC__EV_PING,     /* a Ping arrived (already answered unless no_auto_pong) */
+  WSC__EV_PONG,     /* a Pong arrived */
+  WSC__EV_CLOSE     /* a Close arrived; its code was validated */
+} wsc__event_type;
+
+typedef struct wsc__event {
+  wsc__event_type type;
+  uint8_t opcode; /* DATA: WSC__OP_TEXT or WSC__OP_BINARY (also for continuations) */
+  uint8_t first;  /* DATA: the first piece of its message */
+  uint8_t last;   /* DATA: the message is complete with this piece */
+  int code;       /* CLOSE: the code, or 1005 when the frame had no body */
+  uint8_t *data;  /* payload (CLOSE: the reason, valid UTF-8), unmasked; points into
+                     the caller's input buffer or the conn; valid during the callback */
+  size_t len;
+} wsc__event;
+
+typedef struct wsc__conn_config {
+  wsc__role role;
+  uint64_t max_frame;   /* largest frame payload accepted; 0 = WSC_DEFAULT_MAX_FRAME */
+  uint64_t max_message; /* largest message accepted; 0 = WSC_DEFAULT_MAX_MESSAGE */
+  size_t fragment_size; /* split outgoing messages into frames of at most this
+                           many payload bytes; 0 = one frame per message */
+  int no_auto_pong;     /* 1: leave answering pings to the application */
+
+  /* Called for every event. Return 0 to go on; non-zero stops wsc__conn_recv
+   * at once (it reports how far it got). A callback that destroys the
+   * connection must return non-zero. */
+  int (*on_event)(void *user, const wsc__event *ev);
+  /* Called with bytes to write, in order. The bytes are only valid during the
+   * call (copy or write them). Return 0, or a negative error to abort the
+   * operation that produced them. */
+  int (*on_send)(void *user, const uint8_t *data, size_t len);
+  /* Masking key source for a client; NULL = CSPRNG (the only right choice
+   * outside tests). Return 0 or a negative error. */
+  int (*make_mask)(void *user, uint8_t key[4]);
+} wsc__conn_config;
+
+/* The connection. Embed it or allocate it; initialise with wsc__conn_init. */
+typedef struct wsc__conn {
+  const wsc__conn_config *cfg; /* borrowed, may be shared by many conns */
+  void *user;
+  uint64_t remaining;    /* payload bytes left in the frame being read */
+  uint64_t msg_len;      /* payload bytes of the message being read so far */
+  const char *error_msg; /* static text of the failure, or NULL */
+  uint8_t *ctl;          /* control payload being assembled (malloc'd, 125 B) */
+  wsc__utf8 utf8;        /* validator of the text message being read */
+  int error;             /* sticky failure, 0 while healthy */
+  uint8_t hdr[WSC__FRAME_MAX_HEADER]; /* header bytes split across reads */
+  uint8_t hdr_have;
+  uint8_t key[4];        /* masking key of the frame being read */
+  uint8_t phase;         /* masking phase within that frame */
+  uint8_t in_payload;    /* 1: reading a payload, 0: reading a header */
+  uint8_t op, fin, masked;
+  uint8_t msg_op;        /* opcode of the message being read, 0 = none */
+  uint8_t msg_emitted;   /* a piece of that message went out already */
+  uint8_t ctl_len;
+  uint8_t rsv_allowed;   /* RSV bits owned by negotiated extensions */
+  uint8_t send_op;       /* opcode of a message being sent in fragments */
+  uint8_t close_sent, close_received;
+} wsc__conn;
+
+void wsc__conn_init(wsc__conn *c, const wsc__conn_config *cfg, void *user);
+void wsc__conn_free(wsc__conn *c); /* releases what init and use acquired */
+
+/* RSV bits that negotiated extensions own (WSC__RSV1 for permessage-deflate). */
+void wsc__conn_set_rsv_allowed(wsc__conn *c, unsigned rsv);
+
+/* Process received bytes. Payloads are unmasked in place, so data must be
+ * writable. Returns 0 with *consumed == len when everything was processed (or
+ * ignored after a Close), 0 with *consumed < len when an event callback asked
+ * to stop (call again with the rest), or a negative error when the peer broke
+ * a rule: WSC_EPROTO, WSC_EBADDATA, WSC_ETOOBIG, or an error from on_send or
+ * allocation. c->error_msg then says what happened. */
+int wsc__conn_recv(wsc__conn *c, uint8_t *data, size_t len, size_t *consumed);
+
+/* Send a whole text or binary message (opcode WSC__OP_TEXT or _BINARY). Text is
+ * not validated here. Returns 0, WSC_EINVAL (bad opcode),
+ * WSC_EINVALIDSTATE (a Close was sent, the connection failed, or a fragmented
+ * message is being sent), or an error from on_send / the mask source. */
+int wsc__conn_send(wsc__conn *c, unsigned opcode, const void *data, size_t len);
+
+/* Send one piece of a message built in fragments: the first call starts a
+ * message of the given opcode, later calls must pass the same opcode, and
+ * fin = 1 ends it. Control frames may be sent in between. Same errors as
+ * wsc__conn_send, plus WSC_EINVAL for an opcode that differs from the
+ * message's. */
+int wsc__conn_send_fragment(wsc__conn *c, unsigned opcode, const void *data, size_t len,
+                            int fin);
+
+/* Send a Ping or Pong with up to 125 bytes of payload. 0, WSC_EINVAL (too
+ * long), WSC_EINVALIDSTATE (a Close was sent) or an on_send error. */
+int wsc__conn_ping(wsc__conn *c, const void *data, size_t len);
+int wsc__conn_pong(wsc__conn *c, const void *data, size_t len);
+
+/* Start (or answer) the closing handshake: code 0 sends an empty Close body,
+ * otherwise code must be valid on the wire and the reason at most 123 bytes of
+ * UTF-8. 0, WSC_EINVAL (code or reason length), WSC_ESYNTAX (reason not
+ * UTF-8), WSC_EINVALIDSTATE (a Close was already sent) or an on_send error. */
+int wsc__conn_close(wsc__conn *c, int code, const void *reason, size_t len);
+
+/* 1 once both Close frames have crossed (the closing handshake is complete). */
+static inline int wsc__conn_closed(const wsc__conn *c) {
+  return c->close_sent && c->close_received;
+}
+
+#endif
