@@ -46,6 +46,7 @@ void wsc__frame_decode_header(const uint8_t *p, wsc__frame *f) {
     at = 10;
   }
   f->len = len;
+  f->long_len = (at == 4 && len < 126) || (at == 10 && len <= 0xFFFF);
   if (f->masked)
     memcpy(f->key, p + at, 4);
   else
@@ -65,6 +66,8 @@ int wsc__frame_check(const wsc__frame *f, const wsc__frame_rules *rules, const c
     w = "reserved opcode";
   else if (f->len >> 63)
     w = "payload length has the most significant bit set";
+  else if (f->long_len) /* RFC 6455 5.2: "the minimal number of bytes MUST be used" */
+    w = "payload length not in its shortest encoding";
   else if (f->masked != (rules->expect_masked != 0))
     w = f->masked ? "masked frame from server" : "unmasked frame from client";
   else if (wsc__op_is_control(f->opcode) && !f->fin)

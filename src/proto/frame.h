@@ -40,6 +40,7 @@ typedef struct wsc__frame {
   uint8_t rsv;    /* the RSV bits, as WSC__RSV1|2|3 */
   uint8_t opcode; /* 0..15 */
   uint8_t masked; /* 1 if a masking key follows */
+  uint8_t long_len; /* 1 if the length used more bytes than it needed */
   uint8_t key[4]; /* the masking key when masked */
 } wsc__frame;
 
@@ -69,7 +70,8 @@ typedef struct wsc__frame_rules {
 
 /* Check a decoded header against RFC 6455 and the rules. Returns 0, or
  * WSC_EPROTO (reserved bits, unknown opcode, fragmented or over-125-byte
- * control frame, wrong masking, 64-bit length with the top bit set) or
+ * control frame, wrong masking, 64-bit length with the top bit set, a length
+ * not in its shortest encoding) or
  * WSC_ETOOBIG (payload over max_payload); *why gets a static description. */
 int wsc__frame_check(const wsc__frame *f, const wsc__frame_rules *rules, const char **why);
 
