@@ -25,8 +25,11 @@ static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull;
 
 static int on_event(void *user, const wsc__event *ev) {
   run *r = user;
-  r->story = mix(r->story, (uint64_t)ev->type << 32 | (uint64_t)ev->code << 8 | ev->opcode);
+  /* data may arrive in differently cut pieces: the story is the bytes, and
+   * the metadata of whole messages and control frames */
   for (size_t i = 0; i < ev->len; i++) r->story = mix(r->story, ev->data[i]);
+  if (ev->type != WSC__EV_DATA || ev->last)
+    r->story = mix(r->story, (uint64_t)ev->type << 32 | (uint64_t)ev->code << 8 | ev->opcode);
   if (ev->type == WSC__EV_DATA) {
     if (ev->first) {
       if (r->in_msg) __builtin_trap(); /* a new message before the last ended */
@@ -117,7 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run whole, split;
   int rc1 = feed(&cfg, rsv, data, size, NULL, 0, &whole);
   int rc2 = feed(&cfg, rsv, data, size, cuts, ncuts, &split);
-  if (rc1 != rc2 || whole.story != split.story || whole.sent != split.sent ||
+  /* after an error the cut run may have delivered a few more bytes of the
+   * doomed message first (pieces go out as they are validated), so the
+   * stories are compared only for clean runs; the bytes sent always match */
+  if (rc1 != rc2 || (rc1 == 0 && whole.story != split.story) || whole.sent != split.sent ||
       whole.sent_len != split.sent_len)
     __builtin_trap();
   return 0;
