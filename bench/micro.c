@@ -34,7 +34,7 @@ double micro_gbps(void (*fn)(void *arg), void *arg, size_t bytes, double seconds
 }
 
 void micro_report(const char *group, const char *name, double value, const char *unit) {
-  printf("%-6s %-34s %10.2f %s\n", group, name, value, unit);
+  printf("%-6s %-36s %10.2f %s\n", group, name, value, unit);
   fflush(stdout);
 }
 

@@ -337,3 +337,20 @@ TEST(conn_struct_is_small) {
   /* per-connection memory matters for servers with many idle sockets */
   CHECK_INT(sizeof(wsc__conn), <=, 96);
 }
+
+TEST(rsv1_only_on_first_frame_of_a_message) {
+  /* RFC 7692 section 6.1: with an extension owning RSV1, the bit may be set
+   * on a message's first frame and never on a continuation */
+  for (int on_cont = 0; on_cont < 2; on_cont++) {
+    wsc__buf in = {0};
+    put_frame(&in, 0, WSC__RSV1, WSC__OP_BINARY, "ab", 2, 1);
+    put_frame(&in, 1, on_cont ? WSC__RSV1 : 0, WSC__OP_CONT, "cd", 2, 1);
+    peer s;
+    peer_init(&s, WSC__SERVER);
+    wsc__conn_set_rsv_allowed(&s.conn, WSC__RSV1);
+    CHECK_STR(peer_feed(&s, in.data, in.len, 0),
+              on_cont ? "->close(1002,RSV1 set on a continuation frame) ERR:EPROTO" : "binary(4):abcd");
+    peer_free(&s);
+    wsc__buf_free(&in);
+  }
+}
