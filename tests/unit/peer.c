@@ -235,7 +235,7 @@ void put_close(wsc__buf *b, int code, const char *reason) {
     body[n++] = (uint8_t)(code >> 8);
     body[n++] = (uint8_t)code;
     size_t r = reason ? strlen(reason) : 0;
-    memcpy(body + n, reason, r);
+    if (r) memcpy(body + n, reason, r);
     n += r;
   }
   put_frame(b, 1, 0, WSC__OP_CLOSE, body, n, 1);

@@ -49,7 +49,7 @@ TEST(ab_1_1_text_lengths) { /* 1.1.1-1.1.6: 0, 125, 126, 127, 128, 65535, 65536 
     const char *got = peer_feed(&s, in.data, in.len, 0);
     CHECK(strncmp(got, want[i], strlen(want[i])) == 0);
     CHECK_EQ(s.msg.len, lens[i]);
-    CHECK_MEM(s.msg.data, p, lens[i]);
+    if (lens[i]) CHECK_MEM(s.msg.data, p, lens[i]);
     peer_free(&s);
     wsc__buf_free(&in);
     free(p);
@@ -72,7 +72,7 @@ TEST(ab_1_2_binary_lengths) { /* 1.2.1-1.2.8 */
     frame(1, 0, B, p, lens[i]);
     peer_feed(&s, in.data, in.len, 0);
     CHECK_EQ(s.msg.len, lens[i]);
-    CHECK_MEM(s.msg.data, p, lens[i]);
+    if (lens[i]) CHECK_MEM(s.msg.data, p, lens[i]);
     CHECK(s.error == 0);
     peer_free(&s);
     wsc__buf_free(&in);
