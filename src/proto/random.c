@@ -1,6 +1,7 @@
 /* random.c - batched CSPRNG output from OpenSSL's RAND_bytes. */
 #include "proto/random.h"
 
+#include <limits.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -15,8 +16,12 @@ static _Thread_local struct {
 
 int wsc__random(void *buf, size_t n) {
   uint8_t *out = buf;
-  if (n > POOL_SIZE / 4) /* large requests bypass the pool */
-    return RAND_bytes(out, (int)n) == 1 ? 0 : WSC_EINTERNAL;
+  while (n > POOL_SIZE / 4) { /* large requests bypass the pool */
+    int take = n > INT_MAX ? INT_MAX : (int)n;
+    if (RAND_bytes(out, take) != 1) return WSC_EINTERNAL;
+    out += take;
+    n -= (size_t)take;
+  }
   if (pool.left < n) {
     if (RAND_bytes(pool.bytes, POOL_SIZE) != 1) return WSC_EINTERNAL;
     pool.left = POOL_SIZE;
