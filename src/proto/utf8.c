@@ -163,27 +163,6 @@ static size_t dfa_run(uint64_t *stp, const uint8_t *p, size_t n) {
   return n;
 }
 
-/* Finish a feed with the DFA from position q (a character boundary) of p. */
-static inline int dfa_finish(wsc__utf8 *v, const uint8_t *p, size_t q, size_t n, size_t *bad) {
-  uint64_t st = ACC;
-  size_t r = dfa_run(&st, p + q, n - q);
-  if (st == REJ) return reject(v, q + r, bad);
-  v->state = (uint32_t)st;
-  return 0;
-}
-
-/* The start of the last sequence before position f of p, searching back at
- * most 4 bytes and not before lo (a boundary): when every byte before f - 1
- * is known to be a valid prefix from lo, that is a character boundary. */
-static inline size_t last_seq_start(const uint8_t *p, size_t lo, size_t f) {
-  size_t lim = f - lo > 4 ? f - 4 : lo, q = f;
-  while (q > lim) {
-    q--;
-    if ((p[q] & 0xC0) != 0x80) return q;
-  }
-  return lo; /* four continuations: not a valid prefix; restart safely at lo */
-}
-
 static int is_ascii8(const uint8_t *p) {
   uint64_t w;
   memcpy(&w, p, 8);
@@ -407,6 +386,27 @@ __attribute__((target("ssse3"))) static size_t scan_ssse3(const uint8_t *p, size
     if (m) return k + (size_t)__builtin_ctz(m);
   }
   return n;
+}
+
+/* Finish a feed with the DFA from position q (a character boundary) of p. */
+static int dfa_finish(wsc__utf8 *v, const uint8_t *p, size_t q, size_t n, size_t *bad) {
+  uint64_t st = ACC;
+  size_t r = dfa_run(&st, p + q, n - q);
+  if (st == REJ) return reject(v, q + r, bad);
+  v->state = (uint32_t)st;
+  return 0;
+}
+
+/* The start of the last sequence before position f of p, searching back at
+ * most 4 bytes and not before lo (a boundary): when every byte before f - 1
+ * is known to be a valid prefix from lo, that is a character boundary. */
+static size_t last_seq_start(const uint8_t *p, size_t lo, size_t f) {
+  size_t lim = f - lo > 4 ? f - 4 : lo, q = f;
+  while (q > lim) {
+    q--;
+    if ((p[q] & 0xC0) != 0x80) return q;
+  }
+  return lo; /* four continuations: not a valid prefix; restart safely at lo */
 }
 
 /* Shared driver: finish an open sequence with the DFA, bulk-scan the rest,
