@@ -473,6 +473,7 @@ static wsc__utf8_fn chosen;
 const char *wsc__utf8_impl_name(void) { return best_impl()->name; }
 
 int wsc__utf8_feed(wsc__utf8 *v, const uint8_t *p, size_t n, size_t *bad) {
+  if (n == 0) return wsc__utf8_feed_scalar(v, p, 0, bad); /* p may be NULL */
   wsc__utf8_fn fn = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
   if (!fn) {
     fn = best_impl()->feed;
