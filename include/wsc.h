@@ -104,6 +104,208 @@ WSC_EXTERN int wsc_close_code_for(int err);
 #define WSC_DEFAULT_MAX_FRAME ((uint64_t)64 * 1024 * 1024)  /* one frame's payload */
 #define WSC_DEFAULT_MAX_MESSAGE ((uint64_t)64 * 1024 * 1024) /* one whole message */
 
+
+/* ===========================================================================
+ * The event loop
+ *
+ * wsc runs on libuv. A wsc_loop wraps a uv_loop_t: the default one, a new one,
+ * or one the application already runs (wsc_loop_wrap), so wsc sockets live
+ * beside the application's own handles. One loop is used by one thread.
+ */
+typedef struct wsc_loop wsc_loop;
+
+/* The loop around uv_default_loop(), created on first use. NULL only when out
+ * of memory. Owned by the library: do not free it. */
+WSC_EXTERN wsc_loop *wsc_loop_default(void);
+/* A new loop with its own uv_loop_t. 0, or WSC_ENOMEM / a libuv error.
+ * Free it with wsc_loop_free() once wsc_loop_run() has returned. */
+WSC_EXTERN int wsc_loop_new(wsc_loop **out);
+/* Wrap an existing uv_loop_t (passed as void * so this header does not need
+ * uv.h). The application keeps running and closing its uv loop; wsc_loop_free
+ * releases only the wrapper. 0 or WSC_ENOMEM / WSC_EINVAL. */
+WSC_EXTERN int wsc_loop_wrap(void *uv_loop, wsc_loop **out);
+/* Run until no socket (and no other libuv handle) is active. 0 or a libuv
+ * error. */
+WSC_EXTERN int wsc_loop_run(wsc_loop *loop);
+/* The uv_loop_t * behind the loop. */
+WSC_EXTERN void *wsc_loop_uv(wsc_loop *loop);
+/* Free a loop made by wsc_loop_new or wsc_loop_wrap. WSC_EINVALIDSTATE while
+ * sockets are still attached (free them first), else 0. */
+WSC_EXTERN int wsc_loop_free(wsc_loop *loop);
+
+/* ===========================================================================
+ * The WebSocket (WHATWG WebSockets Standard, in C)
+ *
+ *   browser                         wsc
+ *   new WebSocket(url, protocols)   wsc_socket_new(loop, url, protocols, n, opts, &ws)
+ *   ws.url / readyState             wsc_socket_url() / wsc_socket_ready_state()
+ *   ws.bufferedAmount               wsc_socket_buffered_amount()
+ *   ws.extensions / protocol        wsc_socket_extensions() / wsc_socket_protocol()
+ *   ws.binaryType                   wsc_socket_binary_type() / _set_binary_type()
+ *   ws.send(text) / send(buffer)    wsc_socket_send_text() / wsc_socket_send_binary()
+ *   ws.close(code, reason)          wsc_socket_close()
+ *   ws.onopen = f ...               wsc_socket_set_onopen() ...
+ *   addEventListener / remove...    wsc_socket_add_listener() / _remove_listener()
+ *
+ * Exceptions become return codes: SyntaxError WSC_ESYNTAX, SecurityError
+ * WSC_ESECURITY, InvalidAccessError WSC_EINVALIDACCESS, InvalidStateError
+ * WSC_EINVALIDSTATE. The connection is made asynchronously on the loop, after
+ * the constructor returns, so handlers set right after it see every event.
+ */
+typedef struct wsc_socket wsc_socket;
+
+enum wsc_ready_state { WSC_CONNECTING = 0, WSC_OPEN = 1, WSC_CLOSING = 2, WSC_CLOSED = 3 };
+
+/* binaryType, "blob" by default as in the standard. ARRAYBUFFER: every binary
+ * message arrives as one contiguous buffer. BLOB is meant to deliver very
+ * large messages as read-only objects that need not sit in memory; until
+ * that lands it delivers the same contiguous buffer as ARRAYBUFFER. */
+typedef enum wsc_binary_type { WSC_BINARY_BLOB = 0, WSC_BINARY_ARRAYBUFFER = 1 } wsc_binary_type;
+
+typedef enum wsc_event_type {
+  WSC_EVENT_OPEN = 0,
+  WSC_EVENT_MESSAGE = 1,
+  WSC_EVENT_ERROR = 2,
+  WSC_EVENT_CLOSE = 3
+} wsc_event_type;
+
+/* MessageEvent. data is borrowed for the duration of the callback (copy what
+ * you keep). Text is valid UTF-8 (checked) and NOT NUL-terminated. */
+typedef struct wsc_message_event {
+  const void *data;
+  size_t length;
+  int is_text;        /* 1 text, 0 binary */
+  const char *origin; /* the serialised origin of the URL ("ws://host:port") */
+} wsc_message_event;
+
+/* CloseEvent. code is 1005 when the peer's Close had no code, 1006 when the
+ * connection closed without a closing handshake. reason is UTF-8, borrowed,
+ * NUL-terminated. */
+typedef struct wsc_close_event {
+  int code;
+  const char *reason;
+  size_t reason_length;
+  int was_clean;
+} wsc_close_event;
+
+/* The error event. Browsers give no detail; C callers get the cause: a wsc or
+ * negated errno code, and a message (borrowed) such as "connection refused"
+ * or "Sec-WebSocket-Accept mismatch". */
+typedef struct wsc_error_event {
+  int error;
+  const char *message;
+} wsc_error_event;
+
+typedef struct wsc_event {
+  wsc_event_type type;
+  union {
+    wsc_message_event message;
+    wsc_close_event close;
+    wsc_error_event error;
+  } u;
+} wsc_event;
+
+static inline const wsc_message_event *wsc_event_message(const wsc_event *ev) {
+  return ev->type == WSC_EVENT_MESSAGE ? &ev->u.message : NULL;
+}
+static inline const wsc_close_event *wsc_event_close(const wsc_event *ev) {
+  return ev->type == WSC_EVENT_CLOSE ? &ev->u.close : NULL;
+}
+static inline const wsc_error_event *wsc_event_error(const wsc_event *ev) {
+  return ev->type == WSC_EVENT_ERROR ? &ev->u.error : NULL;
+}
+
+/* An event listener. A listener may send, close, add or remove listeners,
+ * and free the socket. */
+typedef void (*wsc_listener_fn)(wsc_socket *ws, const wsc_event *ev, void *user);
+
+/* What C needs beyond the browser's constructor. Initialise with
+ * wsc_options_init(); zero fields mean the documented default. New fields are
+ * only ever appended. */
+typedef struct wsc_options {
+  const char *origin;              /* Origin header; NULL sends none */
+  const char *const *headers;      /* extra "Name: value" request headers */
+  size_t nheaders;                 /*   (Authorization, Cookie, User-Agent, ...) */
+  uint32_t connect_timeout_ms;     /* DNS + TCP connect; default 10000 */
+  uint32_t handshake_timeout_ms;   /* opening handshake; default 10000 */
+  uint32_t close_timeout_ms;       /* wait for the peer's Close / TCP end; default 5000 */
+  uint64_t max_message;            /* default WSC_DEFAULT_MAX_MESSAGE */
+  uint64_t max_frame;              /* default WSC_DEFAULT_MAX_FRAME */
+  uint32_t max_handshake;          /* response head; default WSC_DEFAULT_MAX_HANDSHAKE */
+} wsc_options;
+
+WSC_EXTERN void wsc_options_init(wsc_options *opts);
+
+/* new WebSocket(url, protocols). protocols may be NULL when nprotocols is 0;
+ * opts may be NULL for the defaults. Nothing passed in needs to outlive the
+ * call. On success *out is a CONNECTING socket owned by the caller (free it
+ * with wsc_socket_free).
+ *   WSC_ESYNTAX    bad URL (scheme other than ws/wss/http/https, fragment,
+ *                  unparsable), or a subprotocol that is empty, not a token,
+ *                  or repeated
+ *   WSC_ESECURITY  the port is on the Fetch standard's list of bad ports
+ *   WSC_EINVAL     bad option (e.g. an extra header with CR/LF or one the
+ *                  handshake owns) or NULL loop/url/out
+ *   WSC_ENOMEM */
+WSC_EXTERN int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
+                              size_t nprotocols, const wsc_options *opts, wsc_socket **out);
+
+/* Free the socket. If the connection is still up it is dropped at once
+ * without a closing handshake and without events (call wsc_socket_close
+ * first for a graceful close). Safe inside the socket's own callbacks. */
+WSC_EXTERN void wsc_socket_free(wsc_socket *ws);
+
+WSC_EXTERN const char *wsc_socket_url(const wsc_socket *ws);
+WSC_EXTERN int wsc_socket_ready_state(const wsc_socket *ws);
+/* Payload bytes passed to send and not yet handed to the network, including
+ * those passed after closing began (which are discarded but counted, as the
+ * standard says). */
+WSC_EXTERN uint64_t wsc_socket_buffered_amount(const wsc_socket *ws);
+/* Negotiated values; "" before open and when none. Borrowed. */
+WSC_EXTERN const char *wsc_socket_extensions(const wsc_socket *ws);
+WSC_EXTERN const char *wsc_socket_protocol(const wsc_socket *ws);
+WSC_EXTERN wsc_binary_type wsc_socket_binary_type(const wsc_socket *ws);
+WSC_EXTERN void wsc_socket_set_binary_type(wsc_socket *ws, wsc_binary_type type);
+/* Arbitrary application pointer. */
+WSC_EXTERN void wsc_socket_set_user(wsc_socket *ws, void *user);
+WSC_EXTERN void *wsc_socket_user(const wsc_socket *ws);
+/* After an error event: its code and message (also while CLOSED); 0 and ""
+ * when the connection has not failed. */
+WSC_EXTERN int wsc_socket_error(const wsc_socket *ws, const char **message);
+
+/* send(). Data is copied before the call returns.
+ *   0                 queued (or, once CLOSING/CLOSED, discarded but counted
+ *                     in bufferedAmount)
+ *   WSC_EINVALIDSTATE still CONNECTING
+ *   WSC_ESYNTAX       text is not valid UTF-8 (nothing is sent)
+ *   WSC_ENOMEM */
+WSC_EXTERN int wsc_socket_send_text(wsc_socket *ws, const char *text, size_t length);
+WSC_EXTERN int wsc_socket_send_binary(wsc_socket *ws, const void *data, size_t length);
+
+/* close(code, reason). code 0 means absent (an empty Close frame is sent);
+ * otherwise it must be 1000 or 3000-4999. reason may be NULL.
+ *   0                   closing started (or nothing to do: already closing)
+ *   WSC_EINVALIDACCESS  bad code
+ *   WSC_ESYNTAX         reason over 123 bytes or not UTF-8
+ * While CONNECTING the connection is failed: error then close (1006) follow. */
+WSC_EXTERN int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason_length);
+
+/* The onopen/onmessage/onerror/onclose attributes: one handler each, NULL to
+ * clear. Like the DOM, a handler keeps the place in the listener order where
+ * it was first set. 0 or WSC_ENOMEM. */
+WSC_EXTERN int wsc_socket_set_onopen(wsc_socket *ws, wsc_listener_fn fn, void *user);
+WSC_EXTERN int wsc_socket_set_onmessage(wsc_socket *ws, wsc_listener_fn fn, void *user);
+WSC_EXTERN int wsc_socket_set_onerror(wsc_socket *ws, wsc_listener_fn fn, void *user);
+WSC_EXTERN int wsc_socket_set_onclose(wsc_socket *ws, wsc_listener_fn fn, void *user);
+/* addEventListener / removeEventListener: listeners run in the order added; a
+ * (fn, user) pair already present is not added twice. Removing during
+ * dispatch is safe (a removed listener is not called afterwards).
+ * 0, WSC_ENOMEM, WSC_EINVAL (bad type). */
+WSC_EXTERN int wsc_socket_add_listener(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn,
+                                       void *user);
+WSC_EXTERN int wsc_socket_remove_listener(wsc_socket *ws, wsc_event_type type,
+                                          wsc_listener_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

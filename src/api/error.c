@@ -1,5 +1,6 @@
 /* error.c - error codes and their messages (the table lives in wsc.h). */
 #include <string.h>
+#include <uv.h>
 
 #include "wsc.h"
 
@@ -15,8 +16,7 @@ const char *wsc_strerror(int err) {
   default:
     break;
   }
-  if (err < 0 && err > -4096) return strerror(-err);
-  return "unknown error";
+  return uv_strerror(err); /* negated errno and libuv's own codes */
 }
 
 const char *wsc_err_name(int err) {
@@ -27,8 +27,12 @@ const char *wsc_err_name(int err) {
     WSC_ERRNO_MAP(WSC_XX_NAME)
 #undef WSC_XX_NAME
   default:
-    return "UNKNOWN";
+    break;
   }
+  /* uv_err_name() allocates for codes it does not know: only ask it about
+   * codes uv_strerror() recognises */
+  if (err < 0 && strncmp(uv_strerror(err), "Unknown", 7) != 0) return uv_err_name(err);
+  return "UNKNOWN";
 }
 
 int wsc_close_code_for(int err) {

@@ -1,0 +1,479 @@
+/* test_client.c - the browser-shaped client API (wsc_socket_*) against real
+ * peers: Python websockets, Node ws, and misbehaving servers. Each test runs
+ * its own loop and writes what the application saw as one line:
+ *   "open msg:text:5 msg:binary:1048576 close:1000:done:clean"
+ * with the readyState at each event checked along the way. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/buf.h"
+#include "spawn.h"
+#include "test.h"
+#include "wsc.h"
+
+typedef struct rec {
+  wsc__buf log;
+  wsc_socket *ws;
+  const uint8_t *expect; /* every message must equal this (for echoes) */
+  size_t expect_len;
+  int messages;
+  int close_after;       /* close(1000, "done") after this many messages */
+  int free_in;           /* free the socket inside this event type + 1 */
+  int state_ok;          /* readyState was right at every event */
+} rec;
+
+static void logf_(rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(rec *r, const char *fmt, ...) {
+  char tmp[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (r->log.len) wsc__buf_puts(&r->log, " ");
+  wsc__buf_puts(&r->log, tmp);
+}
+
+static const char *log_str(rec *r) {
+  wsc__buf_append(&r->log, "", 1);
+  r->log.len--;
+  return (const char *)r->log.data;
+}
+
+static void on_open(wsc_socket *ws, const wsc_event *ev, void *user) {
+  rec *r = user;
+  (void)ev;
+  if (wsc_socket_ready_state(ws) != WSC_OPEN) r->state_ok = 0;
+  logf_(r, "open");
+  if (r->free_in == WSC_EVENT_OPEN + 1) wsc_socket_free(ws);
+}
+
+static void on_message(wsc_socket *ws, const wsc_event *ev, void *user) {
+  rec *r = user;
+  const wsc_message_event *m = wsc_event_message(ev);
+  if (wsc_socket_ready_state(ws) != WSC_OPEN) r->state_ok = 0;
+  logf_(r, "msg:%s:%zu", m->is_text ? "text" : "binary", m->length);
+  if (r->expect && (m->length != r->expect_len || memcmp(m->data, r->expect, m->length) != 0))
+    logf_(r, "MISMATCH");
+  if (r->free_in == WSC_EVENT_MESSAGE + 1) {
+    wsc_socket_free(ws);
+    return;
+  }
+  if (++r->messages == r->close_after) {
+    CHECK_EQ(wsc_socket_close(ws, 1000, "done", 4), 0);
+    CHECK_EQ(wsc_socket_ready_state(ws), WSC_CLOSING);
+  }
+}
+
+static void on_error(wsc_socket *ws, const wsc_event *ev, void *user) {
+  rec *r = user;
+  if (wsc_socket_ready_state(ws) != WSC_CLOSED) r->state_ok = 0;
+  logf_(r, "error:%s", wsc_err_name(wsc_event_error(ev)->error));
+}
+
+static void on_close(wsc_socket *ws, const wsc_event *ev, void *user) {
+  rec *r = user;
+  const wsc_close_event *c = wsc_event_close(ev);
+  if (wsc_socket_ready_state(ws) != WSC_CLOSED) r->state_ok = 0;
+  logf_(r, "close:%d:%s:%s", c->code, c->reason, c->was_clean ? "clean" : "unclean");
+}
+
+/* Make a socket with all four handlers recording into r. */
+static wsc_socket *open_rec(wsc_loop *loop, rec *r, const char *url, const char *const *protos,
+                            size_t n, const wsc_options *opts) {
+  memset(r, 0, sizeof *r);
+  r->state_ok = 1;
+  wsc_socket *ws = NULL;
+  int rc = wsc_socket_new(loop, url, protos, n, opts, &ws);
+  if (rc) wsc_test_fail(__FILE__, __LINE__, "wsc_socket_new(%s): %s", url, wsc_strerror(rc));
+  CHECK_EQ(wsc_socket_ready_state(ws), WSC_CONNECTING);
+  CHECK_STR(wsc_socket_protocol(ws), "");
+  CHECK_STR(wsc_socket_extensions(ws), "");
+  CHECK_EQ(wsc_socket_set_onopen(ws, on_open, r), 0);
+  CHECK_EQ(wsc_socket_set_onmessage(ws, on_message, r), 0);
+  CHECK_EQ(wsc_socket_set_onerror(ws, on_error, r), 0);
+  CHECK_EQ(wsc_socket_set_onclose(ws, on_close, r), 0);
+  r->ws = ws;
+  return ws;
+}
+
+static void run(wsc_loop *loop) {
+  long long t0 = peer_now_ms();
+  wsc_loop_run(loop);
+  CHECK_INT(peer_now_ms() - t0, <, 30000);
+}
+
+static char url_buf[128];
+static const char *url_for(int port, const char *path) {
+  snprintf(url_buf, sizeof url_buf, "ws://127.0.0.1:%d%s", port, path);
+  return url_buf;
+}
+
+/* ---- echo against both peers -------------------------------------------- */
+
+typedef struct sender {
+  const void *data;
+  size_t len;
+  int text;
+} sender;
+
+static void send_on_open(wsc_socket *ws, const wsc_event *ev, void *user) {
+  sender *s = user;
+  (void)ev;
+  int rc = s->text ? wsc_socket_send_text(ws, s->data, s->len)
+                   : wsc_socket_send_binary(ws, s->data, s->len);
+  CHECK_EQ(rc, 0);
+  CHECK_INT(wsc_socket_buffered_amount(ws), <=, s->len);
+}
+
+static void echo_roundtrip(int port, size_t n, int text) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  uint8_t *data = malloc(n ? n : 1);
+  for (size_t k = 0; k < n; k++) data[k] = text ? (uint8_t)('a' + k % 26) : (uint8_t)(k * 31 + (k >> 8));
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(port, "/echo"), NULL, 0, NULL);
+  r.expect = data;
+  r.expect_len = n;
+  r.close_after = 1;
+  sender s = {data, n, text};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  CHECK_EQ(wsc_socket_send_binary(ws, data, n), WSC_EINVALIDSTATE); /* still CONNECTING */
+  run(loop);
+  char want[128];
+  snprintf(want, sizeof want, "open msg:%s:%zu close:1000:done:clean", text ? "text" : "binary", n);
+  CHECK_STR(log_str(&r), want);
+  CHECK(r.state_ok);
+  CHECK_EQ(wsc_socket_ready_state(ws), WSC_CLOSED);
+  CHECK_EQ(wsc_socket_buffered_amount(ws), 0);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  free(data);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
+
+static const size_t echo_lens[] = {0, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20};
+
+TEST(client_echo_python) {
+  peer_proc p;
+  int port = peer_start_py(&p, "py_server.py", "--mode", "echo", "--no-deflate", NULL);
+  CHECK_INT(port, >, 0);
+  for (size_t i = 0; i < sizeof echo_lens / sizeof echo_lens[0]; i++) {
+    echo_roundtrip(port, echo_lens[i], 0);
+    echo_roundtrip(port, echo_lens[i], 1);
+  }
+  peer_stop(&p);
+}
+
+TEST(client_echo_node) {
+  peer_proc p;
+  int port = peer_start_node(&p, "node_server.js", "--mode", "echo", NULL);
+  CHECK_INT(port, >, 0);
+  for (size_t i = 0; i < sizeof echo_lens / sizeof echo_lens[0]; i++) {
+    echo_roundtrip(port, echo_lens[i], 0);
+    echo_roundtrip(port, echo_lens[i], 1);
+  }
+  peer_stop(&p);
+}
+
+/* ---- the scenarios of the standard -------------------------------------- */
+
+static void scenario(peer_proc *p, const char *path, const char *const *protos, size_t n,
+                     const char *send_text, const char *expected, const char *protocol) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p->port, path), protos, n, NULL);
+  sender s = {send_text, send_text ? strlen(send_text) : 0, 1};
+  if (send_text) CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  r.close_after = 1; /* close after the first message, if one comes */
+  run(loop);
+  CHECK_STR(log_str(&r), expected);
+  CHECK(r.state_ok);
+  if (protocol) CHECK_STR(wsc_socket_protocol(ws), protocol);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
+
+TEST(client_subprotocol_selected) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", "--subprotocols", "b", NULL), >, 0);
+  const char *protos[] = {"a", "b"};
+  scenario(&p, "/", protos, 2, "x", "open msg:text:1 close:1000:done:clean", "b");
+  peer_stop(&p);
+}
+
+TEST(client_server_closes_with_code_and_reason) {
+  peer_proc p;
+  CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "close", "--code", "4001", "--reason",
+                            "bye now", NULL), >, 0);
+  scenario(&p, "/", NULL, 0, "x", "open close:4001:bye now:clean", NULL);
+  peer_stop(&p);
+}
+
+TEST(client_server_drops_tcp) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "drop", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  sender s = {"x", 1, 1};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  run(loop);
+  /* error then close 1006, whether the drop came as FIN or RST */
+  const char *got = log_str(&r);
+  CHECK(strncmp(got, "open error:", 11) == 0);
+  CHECK(strstr(got, " close:1006::unclean") != NULL);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+TEST(client_handshake_refused) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "reject", "--status", "403", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  run(loop);
+  CHECK_STR(log_str(&r), "error:EHANDSHAKE close:1006::unclean");
+  const char *msg;
+  CHECK_EQ(wsc_socket_error(ws, &msg), WSC_EHANDSHAKE);
+  CHECK(strstr(msg, "403") != NULL);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+static int closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd); /* nothing listens there now */
+  return ntohs(a.sin_port);
+}
+
+TEST(client_connection_refused) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(closed_port(), "/"), NULL, 0, NULL);
+  run(loop);
+  CHECK_STR(log_str(&r), "error:ECONNREFUSED close:1006::unclean");
+  CHECK(r.state_ok);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
+
+TEST(client_handshake_timeout) {
+  /* a listener that never answers: the TCP handshake completes in the
+   * backlog, the WebSocket handshake never does */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(listen(fd, 4), 0);
+  CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.handshake_timeout_ms = 300;
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(ntohs(a.sin_port), "/"), NULL, 0, &o);
+  long long t0 = peer_now_ms();
+  run(loop);
+  CHECK_INT(peer_now_ms() - t0, >=, 250);
+  CHECK_STR(log_str(&r), "error:ETIMEDOUT close:1006::unclean");
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  close(fd);
+}
+
+TEST(client_close_while_connecting) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  CHECK_EQ(wsc_socket_close(ws, 0, NULL, 0), 0);
+  CHECK_EQ(wsc_socket_ready_state(ws), WSC_CLOSING);
+  CHECK_STR(log_str(&r), ""); /* the events come from the loop, not from close() */
+  CHECK_EQ(wsc_socket_close(ws, 1000, NULL, 0), 0); /* twice: nothing */
+  run(loop);
+  CHECK_STR(log_str(&r), "error:ECLOSED close:1006::unclean");
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+static void send_after_close(wsc_socket *ws, const wsc_event *ev, void *user) {
+  (void)ev, (void)user;
+  CHECK_EQ(wsc_socket_close(ws, 3000, "custom", 6), 0);
+  uint64_t before = wsc_socket_buffered_amount(ws);
+  CHECK_EQ(wsc_socket_send_text(ws, "discarded", 9), 0);
+  CHECK_EQ(wsc_socket_buffered_amount(ws), before + 9);
+}
+
+TEST(client_send_after_close_counts_in_buffered_amount) {
+  peer_proc p;
+  CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_after_close, NULL), 0);
+  run(loop);
+  CHECK_STR(log_str(&r), "open close:3000:custom:clean");
+  CHECK_EQ(wsc_socket_buffered_amount(ws), 9); /* never sent, never forgotten */
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+TEST(client_free_inside_message_callback) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  r.free_in = WSC_EVENT_MESSAGE + 1;
+  sender s = {"x", 1, 1};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  run(loop); /* ends: the freed socket's handles are closed */
+  CHECK_STR(log_str(&r), "open msg:text:1"); /* and no event after the free */
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+/* ---- hostile servers ----------------------------------------------------- */
+
+static void evil(const char *mode, const char *expected) {
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "evil_server.py", "--mode", mode, NULL), >, 0);
+  const char *protos[] = {"chat"};
+  scenario(&p, "/", protos, 1, NULL, expected, NULL);
+  peer_stop(&p);
+}
+
+TEST(client_evil_bad_accept) { evil("bad-accept", "error:EHANDSHAKE close:1006::unclean"); }
+TEST(client_evil_unoffered_protocol) {
+  evil("unoffered-protocol", "error:EHANDSHAKE close:1006::unclean");
+}
+TEST(client_evil_unoffered_extension) {
+  evil("unoffered-extension", "error:EHANDSHAKE close:1006::unclean");
+}
+TEST(client_evil_masked_frames) { evil("masked-frames", "open error:EPROTO close:1006::unclean"); }
+TEST(client_evil_huge_message) { evil("huge-message", "open error:ETOOBIG close:1006::unclean"); }
+TEST(client_evil_endless_handshake) {
+  evil("endless-handshake", "error:EHEADERSIZE close:1006::unclean");
+}
+
+/* ---- constructor and method errors (no network) ------------------------- */
+
+TEST(client_constructor_errors) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_socket *ws = (wsc_socket *)1;
+  CHECK_EQ(wsc_socket_new(loop, "ftp://example.com/", NULL, 0, NULL, &ws), WSC_ESYNTAX);
+  CHECK(ws == NULL);
+  CHECK_EQ(wsc_socket_new(loop, "ws://example.com/#frag", NULL, 0, NULL, &ws), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_new(loop, "not a url", NULL, 0, NULL, &ws), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_new(loop, "ws://127.0.0.1:6666/", NULL, 0, NULL, &ws), WSC_ESECURITY);
+  const char *dup[] = {"a", "a"}, *empty[] = {""}, *space[] = {"a b"};
+  CHECK_EQ(wsc_socket_new(loop, "ws://127.0.0.1:1234/", dup, 2, NULL, &ws), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_new(loop, "ws://127.0.0.1:1234/", empty, 1, NULL, &ws), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_new(loop, "ws://127.0.0.1:1234/", space, 1, NULL, &ws), WSC_ESYNTAX);
+  wsc_options o;
+  wsc_options_init(&o);
+  const char *bad_header[] = {"X-Evil: a\r\nInjected: b"};
+  o.headers = bad_header;
+  o.nheaders = 1;
+  CHECK_EQ(wsc_socket_new(loop, "ws://127.0.0.1:1234/", NULL, 0, &o, &ws), WSC_EINVAL);
+  CHECK_EQ(wsc_loop_free(loop), 0); /* nothing leaked into the loop */
+}
+
+TEST(client_method_errors_and_attributes) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_socket *ws;
+  CHECK_EQ(wsc_socket_new(loop, "HTTP://127.0.0.1:80/a/../b?q=1 2", NULL, 0, NULL, &ws), 0);
+  CHECK_STR(wsc_socket_url(ws), "ws://127.0.0.1/b?q=1%202");
+  CHECK_EQ(wsc_socket_binary_type(ws), WSC_BINARY_BLOB);
+  wsc_socket_set_binary_type(ws, WSC_BINARY_ARRAYBUFFER);
+  CHECK_EQ(wsc_socket_binary_type(ws), WSC_BINARY_ARRAYBUFFER);
+  CHECK_EQ(wsc_socket_send_text(ws, "x", 1), WSC_EINVALIDSTATE);
+  CHECK_EQ(wsc_socket_send_text(ws, "\xff", 1), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_close(ws, 999, NULL, 0), WSC_EINVALIDACCESS);
+  CHECK_EQ(wsc_socket_close(ws, 1001, NULL, 0), WSC_EINVALIDACCESS);
+  CHECK_EQ(wsc_socket_close(ws, 5000, NULL, 0), WSC_EINVALIDACCESS);
+  char reason[124];
+  memset(reason, 'r', sizeof reason);
+  CHECK_EQ(wsc_socket_close(ws, 1000, reason, 124), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_close(ws, 1000, "\xc3", 1), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_ready_state(ws), WSC_CONNECTING);
+  wsc_socket_free(ws); /* before it ever ran: released cleanly */
+  wsc_loop_run(loop);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
+
+/* ---- listeners ----------------------------------------------------------- */
+
+static wsc__buf order;
+static void l1(wsc_socket *ws, const wsc_event *ev, void *u);
+static void l2(wsc_socket *ws, const wsc_event *ev, void *u) {
+  (void)ev, (void)u;
+  wsc__buf_puts(&order, "2");
+  /* removing a later listener during dispatch: it is not called */
+  wsc_socket_remove_listener(ws, WSC_EVENT_ERROR, l1, (void *)3);
+}
+static void l1(wsc_socket *ws, const wsc_event *ev, void *u) {
+  (void)ws, (void)ev;
+  wsc__buf_puts(&order, u == (void *)1 ? "1" : "3");
+}
+static void lh(wsc_socket *ws, const wsc_event *ev, void *u) {
+  (void)ws, (void)ev, (void)u;
+  wsc__buf_puts(&order, "h");
+}
+
+TEST(client_listener_order_and_removal) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_socket *ws;
+  CHECK_EQ(wsc_socket_new(loop, url_for(closed_port(), "/"), NULL, 0, NULL, &ws), 0);
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_ERROR, l1, (void *)1), 0);
+  CHECK_EQ(wsc_socket_set_onerror(ws, lh, NULL), 0);  /* takes its place here */
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_ERROR, l2, NULL), 0);
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_ERROR, l1, (void *)3), 0);
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_ERROR, l1, (void *)1), 0); /* duplicate */
+  CHECK_EQ(wsc_socket_set_onerror(ws, lh, (void *)9), 0); /* replaced in place */
+  CHECK_EQ(wsc_socket_add_listener(ws, 7, l1, NULL), WSC_EINVAL);
+  run(loop);
+  wsc__buf_append(&order, "", 1);
+  CHECK_STR((const char *)order.data, "1h2");
+  wsc_socket_free(ws);
+  wsc__buf_free(&order);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
