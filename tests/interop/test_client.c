@@ -477,3 +477,43 @@ TEST(client_listener_order_and_removal) {
   wsc__buf_free(&order);
   CHECK_EQ(wsc_loop_free(loop), 0);
 }
+
+/* ---- what the server sees ------------------------------------------------- */
+
+TEST(client_extra_headers_origin_and_path_reach_the_server) {
+  peer_proc p;
+  CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", "--log-headers",
+                            "--subprotocols", "chat", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  const char *headers[] = {"Authorization: Bearer t0k3n", "Cookie: a=1; b=2",
+                           "User-Agent: wsc-test/1"};
+  o.headers = headers;
+  o.nheaders = 3;
+  o.origin = "https://app.example";
+  const char *protos[] = {"chat", "other"};
+  rec r;
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/room/%%41?x=1&y=%%20", p.port);
+  wsc_socket *ws = open_rec(loop, &r, url, protos, 2, &o);
+  r.close_after = 1;
+  sender s = {"hi", 2, 1};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  run(loop);
+  CHECK_STR(log_str(&r), "open msg:text:2 close:1000:done:clean");
+  CHECK_STR(wsc_socket_protocol(ws), "chat");
+  char line[4096];
+  CHECK_EQ(peer_wait_line(&p, "HEADERS ", line, sizeof line, 5000), 1);
+  CHECK(strstr(line, "\"path\":\"/room/%41?x=1&y=%20\"") != NULL);
+  CHECK(strstr(line, "Bearer t0k3n") != NULL);
+  CHECK(strstr(line, "a=1; b=2") != NULL);
+  CHECK(strstr(line, "wsc-test/1") != NULL);
+  CHECK(strstr(line, "https://app.example") != NULL);
+  CHECK(strstr(line, "chat, other") != NULL);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
