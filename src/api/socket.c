@@ -282,10 +282,10 @@ static const wsc__tcp_callbacks tcp_callbacks = {tcp_connected, tcp_read, tcp_en
 static void on_timeout(uv_timer_t *t) {
   wsc_socket *ws = container_of(container_of(t, wsc__tcp, timer), wsc_socket, tcp);
   enter(ws);
-  if (!ws->hs_done)
+  if (ws->failed || wsc__conn_closed(&ws->conn))
+    wsc__tcp_close(&ws->tcp); /* the peer did not end TCP in time: we do */
+  else if (!ws->hs_done)
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the opening handshake");
-  else if (ws->failed || wsc__conn_closed(&ws->conn))
-    wsc__tcp_close(&ws->tcp); /* the server did not close TCP in time: we do */
   else
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the closing handshake");
   leave(ws);
