@@ -135,7 +135,11 @@ async def main(args):
             await asyncio.wait_for(stop.wait(), args.max_seconds)
         except asyncio.TimeoutError:
             print("py_server: --max-seconds reached", file=sys.stderr)
-        server.close()  # stop accepting; open connections are closed with 1001
+        # Leave at once: abort open connections rather than closing them
+        # with 1001 and waiting for the clients (up to 2 x close_timeout).
+        for ws in list(server.websockets):
+            ws.transport.abort()
+        server.close()
 
 
 if __name__ == "__main__":
