@@ -87,7 +87,7 @@ static int send_pieces(wsc__conn *c, unsigned first_op, const uint8_t *data, siz
   do {
     size_t take = len - off < piece ? len - off : piece;
     int last = off + take == len;
-    int rc = send_frame(c, last && fin, op, data + off, take);
+    int rc = send_frame(c, last && fin, op, take ? data + off : data, take); /* data may be NULL when len is 0 */
     if (rc) return rc;
     off += take;
     op = WSC__OP_CONT;

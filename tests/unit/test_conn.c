@@ -354,3 +354,17 @@ TEST(rsv1_only_on_first_frame_of_a_message) {
     wsc__buf_free(&in);
   }
 }
+
+TEST(send_empty_message_from_null_buffer) {
+  /* an empty message may come with no buffer at all, as both roles */
+  for (int role = 0; role < 2; role++) {
+    peer p;
+    peer_init(&p, role ? WSC__SERVER : WSC__CLIENT);
+    CHECK_EQ(wsc__conn_send(&p.conn, WSC__OP_TEXT, NULL, 0), 0);
+    CHECK_EQ(wsc__conn_send_fragment(&p.conn, WSC__OP_BINARY, NULL, 0, 0), 0);
+    CHECK_EQ(wsc__conn_send_fragment(&p.conn, WSC__OP_BINARY, NULL, 0, 1), 0);
+    peer_drain(&p);
+    CHECK_STR(peer_log(&p), "->text(0) ->binary(0)+ ->cont(0)");
+    peer_free(&p);
+  }
+}
