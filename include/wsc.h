@@ -232,6 +232,12 @@ typedef struct wsc_options {
   uint64_t max_message;            /* default WSC_DEFAULT_MAX_MESSAGE */
   uint64_t max_frame;              /* default WSC_DEFAULT_MAX_FRAME */
   uint32_t max_handshake;          /* response head; default WSC_DEFAULT_MAX_HANDSHAKE */
+  /* wss:// - by default the server's certificate is verified against the
+   * system's trust store, for the URL's host name (or IP address). */
+  const char *tls_ca_file;         /* PEM file to trust instead of the system store */
+  const char *tls_cert_file;       /* client certificate chain (PEM) */
+  const char *tls_key_file;        /* its private key (PEM); NULL: in tls_cert_file */
+  int tls_insecure;                /* 1: accept any certificate. For tests only. */
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);

@@ -58,6 +58,7 @@ int wsc_loop_free(wsc_loop *loop) {
   }
   if (loop == default_loop) default_loop = NULL;
   free(loop->readbuf);
+  free(loop->plainbuf);
   free(loop);
   return 0;
 }

@@ -12,7 +12,7 @@ struct wsc_loop {
   size_t nsockets;   /* sockets attached and not yet freed */
   char *readbuf;     /* shared by all sockets: libuv reads into it and the
                         core consumes it before the next read */
-  int readbuf_busy;  /* a socket holds readbuf between alloc and read */
+  uint8_t *plainbuf; /* decrypted TLS input, shared the same way */
 };
 
 #endif

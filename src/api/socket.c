@@ -29,6 +29,8 @@ static void on_timeout(uv_timer_t *t);
 static void release_memory(wsc_socket *ws) {
   wsc__hs_client_free(&ws->hs);
   wsc__conn_free(&ws->conn);
+  wsc__tls_free(&ws->tls);
+  SSL_CTX_free(ws->tls_ctx);
   wsc__url_free(&ws->url);
   wsc__buf_free(&ws->owned);
   wsc__buf_free(&ws->msg);
@@ -131,6 +133,7 @@ static int core_send(void *user, const uint8_t *data, size_t len) {
   wsc_socket *ws = user;
   uint64_t payload = ws->payload_hint < len ? ws->payload_hint : len;
   ws->payload_hint -= payload;
+  if (ws->tls.ssl) return wsc__tls_write(&ws->tls, data, len, payload);
   return wsc__tcp_write(&ws->tcp, data, len, payload);
 }
 
@@ -179,23 +182,49 @@ static int core_event(void *user, const wsc__event *e) {
 
 /* ---- the transport's callbacks ------------------------------------------ */
 
+/* Send the HTTP upgrade request (over TLS when secure). */
+static void start_ws_handshake(wsc_socket *ws) {
+  wsc__buf req = {0};
+  int rc = wsc__hs_client_start(&ws->hs, &ws->hs_cfg, &req);
+  if (rc == 0) rc = core_send(ws, req.data, req.len); /* payload_hint is 0: all framing */
+  wsc__buf_free(&req);
+  if (rc) fail(ws, rc, "could not start the opening handshake");
+}
+
+static int tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload) {
+  wsc_socket *ws = user;
+  return wsc__tcp_write(&ws->tcp, data, len, payload);
+}
+
+static void start_tls(wsc_socket *ws) {
+  wsc__tls_config cfg = {ws->opts.tls_ca_file, ws->opts.tls_cert_file, ws->opts.tls_key_file,
+                         ws->opts.tls_insecure};
+  char err[160];
+  ws->tls_ctx = wsc__tls_client_ctx(&cfg, err, sizeof err);
+  if (!ws->tls_ctx) {
+    fail(ws, WSC_ETLS, err);
+    return;
+  }
+  int rc = wsc__tls_client_start(&ws->tls, ws->tls_ctx, ws->url.hostname_for_connect,
+                                 ws->url.host_kind != WSC__URL_HOST_DOMAIN, tls_to_tcp, ws);
+  if (rc) fail(ws, rc, ws->tls.error);
+}
+
 static void tcp_connected(void *user, int status, const char *message) {
   wsc_socket *ws = user;
   enter(ws);
   if (status) {
     fail(ws, status, message);
-  } else if (ws->url.secure) { /* TLS arrives with the next change */
-    fail(ws, WSC_ETLS, "wss:// is not supported yet");
   } else {
-    wsc__buf req = {0};
-    int rc = wsc__hs_client_start(&ws->hs, &ws->hs_cfg, &req);
-    if (rc == 0) rc = wsc__tcp_write(&ws->tcp, req.data, req.len, 0);
-    if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
-    wsc__buf_free(&req);
+    /* the handshake timeout covers TLS and the HTTP upgrade */
+    wsc__tcp_timer(&ws->tcp, ws->opts.handshake_timeout_ms, on_timeout);
+    int rc = wsc__tcp_read_start(&ws->tcp);
     if (rc)
-      fail(ws, rc, "could not start the opening handshake");
+      fail(ws, rc, uv_strerror(rc));
+    else if (ws->url.secure)
+      start_tls(ws);
     else
-      wsc__tcp_timer(&ws->tcp, ws->opts.handshake_timeout_ms, on_timeout);
+      start_ws_handshake(ws);
   }
   leave(ws);
 }
@@ -225,13 +254,11 @@ static void handshake_done(wsc_socket *ws) {
   dispatch(ws, &ev);
 }
 
-static void tcp_read(void *user, uint8_t *data, size_t len) {
+/* Plaintext from the peer: the 101 response, then frames. Returns non-zero
+ * when the caller must stop feeding (failed or freed). */
+static int plaintext(void *user, uint8_t *data, size_t len) {
   wsc_socket *ws = user;
-  enter(ws);
-  if (ws->failed || ws->free_requested) {
-    leave(ws);
-    return;
-  }
+  if (ws->failed || ws->free_requested) return 1;
   if (!ws->hs_done) {
     size_t used = 0;
     int rc = wsc__hs_client_recv(&ws->hs, data, len, &used);
@@ -243,6 +270,32 @@ static void tcp_read(void *user, uint8_t *data, size_t len) {
     }
   } else {
     frames(ws, data, len);
+  }
+  return ws->failed || ws->free_requested;
+}
+
+static void tcp_end(void *user, int status);
+
+static void tcp_read(void *user, uint8_t *data, size_t len) {
+  wsc_socket *ws = user;
+  enter(ws);
+  if (!ws->tls.ssl) {
+    plaintext(ws, data, len);
+  } else if (!ws->failed && !ws->free_requested) {
+    wsc_loop *l = ws->loop;
+    if (!l->plainbuf) l->plainbuf = malloc(WSC__READ_BUFFER);
+    int rc = l->plainbuf ? wsc__tls_feed(&ws->tls, data, len, plaintext, ws, l->plainbuf,
+                                         WSC__READ_BUFFER)
+                         : WSC_ENOMEM;
+    if (rc == 1) { /* TLS is up: now the WebSocket handshake */
+      start_ws_handshake(ws);
+      if (!ws->failed) rc = wsc__tls_feed(&ws->tls, NULL, 0, plaintext, ws, l->plainbuf,
+                                          WSC__READ_BUFFER);
+    }
+    if (rc == 2) /* close_notify: the peer's end of the stream */
+      tcp_end(ws, 0);
+    else if (rc < 0)
+      fail(ws, rc, rc == WSC_ETLS ? ws->tls.error : wsc_strerror(rc));
   }
   leave(ws);
 }

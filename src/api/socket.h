@@ -4,6 +4,7 @@
 
 #include "api/url.h"
 #include "net/tcp.h"
+#include "net/tls.h"
 #include "proto/buf.h"
 #include "proto/conn.h"
 #include "proto/handshake.h"
@@ -32,6 +33,8 @@ struct wsc_socket {
   wsc__conn_config conn_cfg;
   wsc__conn conn;
   wsc__tcp tcp;
+  wsc__tls tls;                /* wss: tls.ssl != NULL once started */
+  SSL_CTX *tls_ctx;
   wsc__buf msg;                /* a message arriving in several pieces */
   uint8_t msg_text;
   int ready_state;

@@ -517,3 +517,131 @@ TEST(client_extra_headers_origin_and_path_reach_the_server) {
   CHECK_EQ(wsc_loop_free(loop), 0);
   peer_stop(&p);
 }
+
+/* ---- wss:// --------------------------------------------------------------- */
+
+typedef struct tls_case {
+  const char *host;       /* in the URL */
+  const char *cert, *key; /* the server's, from the test CA's directory */
+  int trust_ca;           /* give the client ca.pem (else: the system store) */
+  int insecure;
+  int node;               /* Node ws instead of Python websockets */
+  const char *dir;        /* certificates already made there; NULL: a fresh test CA */
+} tls_case;
+
+/* Echo "over tls" through a TLS server and check what the application saw
+ * and, for failures, that the error message names the cause. */
+static void wss_expect(const tls_case *tc, const char *expected, const char *error_part) {
+  char dir[256], cert[300], key[300], ca[300], url[128];
+  if (tc->dir) {
+    snprintf(dir, sizeof dir, "%s", tc->dir);
+  } else {
+    CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+    CHECK_EQ(peer_make_ca(dir), 0);
+  }
+  snprintf(cert, sizeof cert, "%s/%s", dir, tc->cert);
+  snprintf(key, sizeof key, "%s/%s", dir, tc->key);
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  peer_proc p;
+  int port = tc->node ? peer_start_node(&p, "node_server.js", "--mode", "echo", "--tls", cert, key, NULL)
+                      : peer_start_py(&p, "py_server.py", "--mode", "echo", "--tls", cert, key, NULL);
+  CHECK_INT(port, >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  if (tc->trust_ca) o.tls_ca_file = ca;
+  o.tls_insecure = tc->insecure;
+  snprintf(url, sizeof url, "wss://%s:%d/secure", tc->host, port);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url, NULL, 0, &o);
+  r.close_after = 1;
+  r.expect = (const uint8_t *)"over tls";
+  r.expect_len = 8;
+  sender s = {"over tls", 8, 1};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  run(loop);
+  CHECK_STR(log_str(&r), expected);
+  CHECK(r.state_ok);
+  if (error_part) {
+    const char *msg;
+    CHECK_EQ(wsc_socket_error(ws, &msg), WSC_ETLS);
+    fprintf(stderr, "error message: %s\n", msg);
+    if (!strstr(msg, error_part)) wsc_test_fail(__FILE__, __LINE__, "error message: %s", msg);
+  }
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+static const char *ok_log = "open msg:text:8 close:1000:done:clean";
+static const char *tls_failed = "error:ETLS close:1006::unclean";
+
+TEST(client_wss_verified_by_name_python) {
+  tls_case tc = {"localhost", "server-chain.pem", "server.key", 1, 0, 0, NULL};
+  wss_expect(&tc, ok_log, NULL);
+}
+
+TEST(client_wss_verified_by_ip_node) {
+  tls_case tc = {"127.0.0.1", "server-chain.pem", "server.key", 1, 0, 1, NULL};
+  wss_expect(&tc, ok_log, NULL);
+}
+
+TEST(client_wss_untrusted_certificate_fails) {
+  /* the system store does not know the test CA */
+  tls_case tc = {"localhost", "server-chain.pem", "server.key", 0, 0, 0, NULL};
+  wss_expect(&tc, tls_failed, "certificate verification failed");
+}
+
+TEST(client_wss_insecure_option_accepts_it) {
+  tls_case tc = {"localhost", "server-chain.pem", "server.key", 0, 1, 0, NULL};
+  wss_expect(&tc, ok_log, NULL);
+}
+
+/* A certificate from the test CA for another name (made with the openssl CLI). */
+static void make_other_cert(const char *dir) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+           "-keyout other.key -out other.csr -subj /CN=other.invalid 2>/dev/null && "
+           "printf 'subjectAltName=DNS:other.invalid\\n' > other.ext && "
+           "openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+           "-out other.pem -days 2 -extfile other.ext 2>/dev/null",
+           dir);
+  CHECK_EQ(system(cmd), 0);
+}
+
+TEST(client_wss_wrong_host_fails) {
+  /* trusted CA, valid chain, but issued for other.invalid */
+  char dir[256];
+  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+  CHECK_EQ(peer_make_ca(dir), 0);
+  make_other_cert(dir);
+  tls_case tc = {"localhost", "other.pem", "other.key", 1, 0, 0, dir};
+  wss_expect(&tc, tls_failed, "hostname mismatch");
+}
+
+TEST(client_wss_missing_ca_file_fails) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.tls_ca_file = "/nonexistent/ca.pem";
+  rec r;
+  char url[64];
+  /* the CA is loaded when connecting: any listening port will do */
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
+  snprintf(url, sizeof url, "wss://127.0.0.1:%d/", p.port);
+  wsc_socket *ws = open_rec(loop, &r, url, NULL, 0, &o);
+  run(loop);
+  CHECK_STR(log_str(&r), tls_failed);
+  const char *msg;
+  CHECK_EQ(wsc_socket_error(ws, &msg), WSC_ETLS);
+  CHECK(strstr(msg, "trusted certificates") != NULL);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
