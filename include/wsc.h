@@ -238,6 +238,10 @@ typedef struct wsc_options {
   const char *tls_cert_file;       /* client certificate chain (PEM) */
   const char *tls_key_file;        /* its private key (PEM); NULL: in tls_cert_file */
   int tls_insecure;                /* 1: accept any certificate. For tests only. */
+  /* Keepalive: while OPEN, send a Ping every ping_interval_ms (0 = never);
+   * if no Pong has come back by the next one, the peer is taken for dead and
+   * the connection fails with WSC_ETIMEDOUT. */
+  uint32_t ping_interval_ms;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -287,6 +291,23 @@ WSC_EXTERN int wsc_socket_error(const wsc_socket *ws, const char **message);
  *   WSC_ENOMEM */
 WSC_EXTERN int wsc_socket_send_text(wsc_socket *ws, const char *text, size_t length);
 WSC_EXTERN int wsc_socket_send_binary(wsc_socket *ws, const void *data, size_t length);
+
+/* Send one piece of a message built in pieces (a fragmented message), which
+ * browsers lack: the first call starts a text (is_text = 1) or binary message,
+ * later calls continue it with the same is_text, and fin = 1 ends it. Text
+ * pieces may split a UTF-8 character between them; each piece is checked as a
+ * continuation of the previous ones. Whole-message sends wait for fin.
+ *   0                 queued (or discarded and counted once CLOSING/CLOSED)
+ *   WSC_EINVALIDSTATE still CONNECTING
+ *   WSC_ESYNTAX       the piece is not valid UTF-8 where it continues the text,
+ *                     or fin = 1 leaves a character unfinished (nothing sent;
+ *                     the message stays open)
+ *   WSC_EINVAL        is_text differs from the message's
+ *   WSC_ENOMEM
+ * While such a message is open, wsc_socket_send_text/_binary return
+ * WSC_EINVALIDSTATE. */
+WSC_EXTERN int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length,
+                                        int is_text, int fin);
 
 /* close(code, reason). code 0 means absent (an empty Close frame is sent);
  * otherwise it must be 1000 or 3000-4999. reason may be NULL.

@@ -175,8 +175,11 @@ static int core_event(void *user, const wsc__event *e) {
     /* the closing handshake is complete: the server closes TCP first; wait */
     wsc__tcp_timer(&ws->tcp, ws->opts.close_timeout_ms, on_timeout);
     return 0;
+  case WSC__EV_PONG:
+    ws->ping_outstanding = 0; /* the peer is alive */
+    return 0;
   default:
-    return 0; /* pings are answered by the core; pongs need no action */
+    return 0; /* pings are answered by the core */
   }
 }
 
@@ -248,6 +251,8 @@ static void handshake_done(wsc_socket *ws) {
     return;
   }
   wsc__tcp_timer_stop(&ws->tcp);
+  if (ws->opts.ping_interval_ms) /* while OPEN the timer is the keepalive */
+    wsc__tcp_timer(&ws->tcp, ws->opts.ping_interval_ms, on_timeout);
   ws->ready_state = WSC_OPEN;
   wsc_event ev;
   ev.type = WSC_EVENT_OPEN;
@@ -339,7 +344,17 @@ static void on_timeout(uv_timer_t *t) {
     wsc__tcp_close(&ws->tcp); /* the peer did not end TCP in time: we do */
   else if (!ws->hs_done)
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the opening handshake");
-  else
+  else if (ws->ready_state == WSC_OPEN && ws->ping_outstanding)
+    fail(ws, WSC_ETIMEDOUT, "no Pong to the keepalive Ping: peer unresponsive");
+  else if (ws->ready_state == WSC_OPEN) { /* keepalive tick */
+    int rc = wsc__conn_ping(&ws->conn, "wsc", 3);
+    if (rc)
+      fail(ws, rc, "could not send a keepalive Ping");
+    else {
+      ws->ping_outstanding = 1;
+      wsc__tcp_timer(&ws->tcp, ws->opts.ping_interval_ms, on_timeout);
+    }
+  } else
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the closing handshake");
   leave(ws);
 }
@@ -486,6 +501,7 @@ static int send_message(wsc_socket *ws, unsigned op, const void *data, size_t le
     ws->discarded += len; /* the standard: counted, never sent */
     return 0;
   }
+  if (ws->conn.send_op) return WSC_EINVALIDSTATE; /* a fragmented message is open */
   ws->payload_hint = len;
   int rc = wsc__conn_send(&ws->conn, op, data, len);
   ws->payload_hint = 0;
@@ -501,6 +517,29 @@ int wsc_socket_send_text(wsc_socket *ws, const char *text, size_t length) {
 
 int wsc_socket_send_binary(wsc_socket *ws, const void *data, size_t length) {
   return send_message(ws, WSC__OP_BINARY, data, length);
+}
+
+int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, int is_text,
+                             int fin) {
+  unsigned op = is_text ? WSC__OP_TEXT : WSC__OP_BINARY;
+  if (ws->ready_state == WSC_CONNECTING) return WSC_EINVALIDSTATE;
+  if (ws->conn.send_op && ws->conn.send_op != op) return WSC_EINVAL;
+  if (ws->ready_state != WSC_OPEN || ws->conn.close_sent) {
+    ws->discarded += length;
+    return 0;
+  }
+  if (is_text) { /* validate on a copy: a rejected piece leaves no trace */
+    wsc__utf8 v = ws->conn.send_op ? ws->out_utf8 : (wsc__utf8){0};
+    if (wsc__utf8_feed(&v, data, length, NULL) != 0 || (fin && wsc__utf8_finish(&v) != 0))
+      return WSC_ESYNTAX;
+    ws->out_utf8 = v;
+  }
+  ws->payload_hint = length;
+  int rc = wsc__conn_send_fragment(&ws->conn, op, data, length, fin);
+  ws->payload_hint = 0;
+  if (rc == WSC_ENOMEM) return rc;
+  if (rc) fail(ws, rc, "could not queue a message fragment");
+  return 0;
 }
 
 int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason_length) {

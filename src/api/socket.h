@@ -41,6 +41,8 @@ struct wsc_socket {
   wsc_binary_type binary_type;
   uint64_t discarded;          /* bytes passed to send after closing began */
   uint64_t payload_hint;       /* payload bytes of the send in progress */
+  wsc__utf8 out_utf8;          /* text being sent in fragments */
+  uint8_t ping_outstanding;    /* keepalive: a Ping is waiting for its Pong */
   char *protocol, *extensions; /* negotiated; "" before open */
   void *user;
   int error;                   /* cause of a failure, for wsc_socket_error */

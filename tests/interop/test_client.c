@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "proto/buf.h"
 #include "spawn.h"
 #include "test.h"
@@ -640,6 +642,99 @@ TEST(client_wss_missing_ca_file_fails) {
   const char *msg;
   CHECK_EQ(wsc_socket_error(ws, &msg), WSC_ETLS);
   CHECK(strstr(msg, "trusted certificates") != NULL);
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+/* ---- keepalive ------------------------------------------------------------ */
+
+TEST(client_keepalive_detects_a_dead_peer) {
+  peer_proc p; /* answers the handshake, then never answers anything */
+  CHECK_INT(peer_start_py(&p, "evil_server.py", "--mode", "no-close", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.ping_interval_ms = 100;
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, &o);
+  long long t0 = peer_now_ms();
+  run(loop);
+  long long took = peer_now_ms() - t0;
+  CHECK_INT(took, >=, 190); /* one Ping, one interval without its Pong */
+  CHECK_INT(took, <, 5000);
+  CHECK_STR(log_str(&r), "open error:ETIMEDOUT close:1006::unclean");
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+static void close_later(uv_timer_t *t) {
+  wsc_socket *ws = t->data;
+  CHECK_EQ(wsc_socket_close(ws, 1000, "done", 4), 0);
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+TEST(client_keepalive_keeps_a_live_peer) {
+  peer_proc p;
+  CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.ping_interval_ms = 20; /* ~15 Pings answered before the close */
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, &o);
+  uv_timer_t t;
+  uv_timer_init(wsc_loop_uv(loop), &t);
+  t.data = ws;
+  uv_timer_start(&t, close_later, 300, 0);
+  run(loop);
+  CHECK_STR(log_str(&r), "open close:1000:done:clean");
+  wsc_socket_free(ws);
+  wsc__buf_free(&r.log);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+  peer_stop(&p);
+}
+
+/* ---- messages sent in pieces ---------------------------------------------- */
+
+static void send_pieces_on_open(wsc_socket *ws, const wsc_event *ev, void *user) {
+  (void)ev, (void)user;
+  /* "κόσμε" cut inside its first character */
+  CHECK_EQ(wsc_socket_send_fragment(ws, "\xce", 1, 1, 0), 0);
+  CHECK_EQ(wsc_socket_send_text(ws, "x", 1), WSC_EINVALIDSTATE); /* a message is open */
+  CHECK_EQ(wsc_socket_send_fragment(ws, "ab", 2, 0, 0), WSC_EINVAL); /* not binary */
+  CHECK_EQ(wsc_socket_send_fragment(ws, "\xff", 1, 1, 0), WSC_ESYNTAX);
+  CHECK_EQ(wsc_socket_send_fragment(ws, "\xba\xe1\xbd", 3, 1, 1), WSC_ESYNTAX); /* unfinished */
+  CHECK_EQ(wsc_socket_send_fragment(ws, "\xba\xe1\xbd", 3, 1, 0), 0);
+  CHECK_EQ(wsc_socket_send_fragment(ws, "\xb9\xcf\x83\xce\xbc\xce\xb5", 7, 1, 1), 0);
+  CHECK_EQ(wsc_socket_send_text(ws, "after", 5), 0);
+}
+
+static void log_text(wsc_socket *ws, const wsc_event *ev, void *user) {
+  (void)ws;
+  const wsc_message_event *m = wsc_event_message(ev);
+  logf_(user, "[%.*s]", (int)m->length, (const char *)m->data);
+}
+
+TEST(client_send_fragments) {
+  peer_proc p;
+  CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  rec r;
+  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  r.close_after = 2;
+  CHECK_EQ(wsc_socket_send_fragment(ws, "x", 1, 1, 0), WSC_EINVALIDSTATE); /* CONNECTING */
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_pieces_on_open, NULL), 0);
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_MESSAGE, log_text, &r), 0);
+  run(loop);
+  CHECK_STR(log_str(&r), "open msg:text:11 [\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5] msg:text:5 [after] "
+                         "close:1000:done:clean");
   wsc_socket_free(ws);
   wsc__buf_free(&r.log);
   CHECK_EQ(wsc_loop_free(loop), 0);
