@@ -324,8 +324,6 @@ static void tcp_end(void *user, int status) {
   leave(ws);
 }
 
-static void tcp_drain(void *user) { (void)user; }
-
 static void tcp_closed(void *user) {
   wsc_socket *ws = user;
   enter(ws);
@@ -334,8 +332,7 @@ static void tcp_closed(void *user) {
   leave(ws);
 }
 
-static const wsc__tcp_callbacks tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_drain,
-                                                 tcp_closed};
+static const wsc__tcp_callbacks tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_closed};
 
 static void on_timeout(uv_timer_t *t) {
   wsc_socket *ws = container_of(container_of(t, wsc__tcp, timer), wsc_socket, tcp);
@@ -369,6 +366,22 @@ static void copy_options(wsc_socket *ws, const wsc_options *in) {
   if (!o->connect_timeout_ms) o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT;
   if (!o->handshake_timeout_ms) o->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
   if (!o->close_timeout_ms) o->close_timeout_ms = DEFAULT_CLOSE_TIMEOUT;
+}
+
+/* A copy of a string array in one allocation: the pointers, then the strings. */
+static const char *const *copy_strv(const char *const *v, size_t n) {
+  size_t bytes = n * sizeof(char *);
+  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
+  char **out = malloc(bytes);
+  if (!out) return NULL;
+  char *p = (char *)(out + n);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(v[i]) + 1;
+    memcpy(p, v[i], len);
+    out[i] = p;
+    p += len;
+  }
+  return (const char *const *)out;
 }
 
 static char *make_origin(const wsc__url *u) {
@@ -405,36 +418,11 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   h->host = ws->url.host_header;
   h->target = ws->url.resource;
   h->max_size = ws->opts.max_handshake;
-  if (nprotocols) { /* copied into one block: pointers then strings */
-    size_t bytes = nprotocols * sizeof(char *);
-    for (size_t i = 0; i < nprotocols; i++) bytes += strlen(protocols[i]) + 1;
-    char **v = malloc(bytes);
-    if (!v) goto fail;
-    char *p = (char *)(v + nprotocols);
-    for (size_t i = 0; i < nprotocols; i++) {
-      size_t n = strlen(protocols[i]) + 1;
-      memcpy(p, protocols[i], n);
-      v[i] = p;
-      p += n;
-    }
-    h->protocols = (const char *const *)v;
-    h->nprotocols = nprotocols;
-  }
-  if (ws->opts.nheaders) {
-    size_t bytes = ws->opts.nheaders * sizeof(char *);
-    for (size_t i = 0; i < ws->opts.nheaders; i++) bytes += strlen(ws->opts.headers[i]) + 1;
-    char **v = malloc(bytes);
-    if (!v) goto fail;
-    char *p = (char *)(v + ws->opts.nheaders);
-    for (size_t i = 0; i < ws->opts.nheaders; i++) {
-      size_t n = strlen(ws->opts.headers[i]) + 1;
-      memcpy(p, ws->opts.headers[i], n);
-      v[i] = p;
-      p += n;
-    }
-    h->headers = (const char *const *)v;
-    h->nheaders = ws->opts.nheaders;
-  }
+  if (nprotocols && !(h->protocols = copy_strv(protocols, nprotocols))) goto fail;
+  h->nprotocols = nprotocols;
+  if (ws->opts.nheaders && !(h->headers = copy_strv(ws->opts.headers, ws->opts.nheaders)))
+    goto fail;
+  h->nheaders = ws->opts.nheaders;
   ws->opts.headers = NULL; /* the caller's array is not kept */
   if (ws->opts.origin) {
     if (wsc__buf_append(&ws->owned, ws->opts.origin, strlen(ws->opts.origin) + 1)) goto fail;

@@ -57,7 +57,6 @@ struct wsc_socket {
   uint8_t failed;              /* the connection was failed */
   uint8_t close_fired;         /* the close event has been dispatched */
   uint8_t transport_closed;    /* on_closed has run */
-  uint8_t stop_reading;        /* tell the core to stop (freed in a callback) */
 };
 
 #endif

@@ -137,12 +137,10 @@ static void on_written(uv_write_t *req, int status) {
     t->cb->on_end(t->user, status);
     return;
   }
-  if (t->pending.len) {
+  if (t->pending.len)
     start_write(t);
-  } else {
-    if (t->shutdown_after_write) wsc__tcp_shutdown(t);
-    t->cb->on_drain(t->user);
-  }
+  else if (t->shutdown_after_write)
+    wsc__tcp_shutdown(t);
 }
 
 static void start_write(wsc__tcp *t) {

@@ -25,8 +25,6 @@ typedef struct wsc__tcp_callbacks {
   void (*on_read)(void *user, uint8_t *data, size_t len);
   /* The peer closed its side (status 0), or reading/writing failed (< 0). */
   void (*on_end)(void *user, int status);
-  /* Everything queued has been handed to the kernel. */
-  void (*on_drain)(void *user);
   /* All handles are closed: the transport's memory may be released. */
   void (*on_closed)(void *user);
 } wsc__tcp_callbacks;
