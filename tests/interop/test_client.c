@@ -19,6 +19,7 @@
 #include "wsc.h"
 
 typedef struct rec {
+  wsc_loop *loop;        /* made for this socket by open_rec, freed by close_rec */
   wsc__buf log;
   wsc_socket *ws;
   const uint8_t *expect; /* every message must equal this (for echoes) */
@@ -84,13 +85,14 @@ static void on_close(wsc_socket *ws, const wsc_event *ev, void *user) {
   logf_(r, "close:%d:%s:%s", c->code, c->reason, c->was_clean ? "clean" : "unclean");
 }
 
-/* Make a socket with all four handlers recording into r. */
-static wsc_socket *open_rec(wsc_loop *loop, rec *r, const char *url, const char *const *protos,
-                            size_t n, const wsc_options *opts) {
+/* A new loop and a socket on it with all four handlers recording into r. */
+static wsc_socket *open_rec(rec *r, const char *url, const char *const *protos, size_t n,
+                            const wsc_options *opts) {
   memset(r, 0, sizeof *r);
   r->state_ok = 1;
+  CHECK_EQ(wsc_loop_new(&r->loop), 0);
   wsc_socket *ws = NULL;
-  int rc = wsc_socket_new(loop, url, protos, n, opts, &ws);
+  int rc = wsc_socket_new(r->loop, url, protos, n, opts, &ws);
   if (rc) wsc_test_fail(__FILE__, __LINE__, "wsc_socket_new(%s): %s", url, wsc_strerror(rc));
   CHECK_EQ(wsc_socket_ready_state(ws), WSC_CONNECTING);
   CHECK_STR(wsc_socket_protocol(ws), "");
@@ -101,6 +103,14 @@ static wsc_socket *open_rec(wsc_loop *loop, rec *r, const char *url, const char 
   CHECK_EQ(wsc_socket_set_onclose(ws, on_close, r), 0);
   r->ws = ws;
   return ws;
+}
+
+/* Free the socket (unless the test freed it already), the log, and the loop,
+ * which must have nothing left attached. */
+static void close_rec(rec *r, int socket_freed) {
+  if (!socket_freed) wsc_socket_free(r->ws);
+  wsc__buf_free(&r->log);
+  CHECK_EQ(wsc_loop_free(r->loop), 0);
 }
 
 static void run(wsc_loop *loop) {
@@ -133,29 +143,25 @@ static void send_on_open(wsc_socket *ws, const wsc_event *ev, void *user) {
 }
 
 static void echo_roundtrip(int port, size_t n, int text) {
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   uint8_t *data = malloc(n ? n : 1);
   for (size_t k = 0; k < n; k++) data[k] = text ? (uint8_t)('a' + k % 26) : (uint8_t)(k * 31 + (k >> 8));
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(port, "/echo"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(port, "/echo"), NULL, 0, NULL);
   r.expect = data;
   r.expect_len = n;
   r.close_after = 1;
   sender s = {data, n, text};
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
   CHECK_EQ(wsc_socket_send_binary(ws, data, n), WSC_EINVALIDSTATE); /* still CONNECTING */
-  run(loop);
+  run(r.loop);
   char want[128];
   snprintf(want, sizeof want, "open msg:%s:%zu close:1000:done:clean", text ? "text" : "binary", n);
   CHECK_STR(log_str(&r), want);
   CHECK(r.state_ok);
   CHECK_EQ(wsc_socket_ready_state(ws), WSC_CLOSED);
   CHECK_EQ(wsc_socket_buffered_amount(ws), 0);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
+  close_rec(&r, 0);
   free(data);
-  CHECK_EQ(wsc_loop_free(loop), 0);
 }
 
 static const size_t echo_lens[] = {0, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20};
@@ -186,20 +192,16 @@ TEST(client_echo_node) {
 
 static void scenario(peer_proc *p, const char *path, const char *const *protos, size_t n,
                      const char *send_text, const char *expected, const char *protocol) {
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p->port, path), protos, n, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p->port, path), protos, n, NULL);
   sender s = {send_text, send_text ? strlen(send_text) : 0, 1};
   if (send_text) CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
   r.close_after = 1; /* close after the first message, if one comes */
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), expected);
   CHECK(r.state_ok);
   if (protocol) CHECK_STR(wsc_socket_protocol(ws), protocol);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
 }
 
 TEST(client_subprotocol_selected) {
@@ -221,38 +223,30 @@ TEST(client_server_closes_with_code_and_reason) {
 TEST(client_server_drops_tcp) {
   peer_proc p;
   CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "drop", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
   sender s = {"x", 1, 1};
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
-  run(loop);
+  run(r.loop);
   /* error then close 1006, whether the drop came as FIN or RST */
   const char *got = log_str(&r);
   CHECK(strncmp(got, "open error:", 11) == 0);
   CHECK(strstr(got, " close:1006::unclean") != NULL);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
 TEST(client_handshake_refused) {
   peer_proc p;
   CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "reject", "--status", "403", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
-  run(loop);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
+  run(r.loop);
   CHECK_STR(log_str(&r), "error:EHANDSHAKE close:1006::unclean");
   const char *msg;
   CHECK_EQ(wsc_socket_error(ws, &msg), WSC_EHANDSHAKE);
   CHECK(strstr(msg, "403") != NULL);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -269,16 +263,12 @@ static int closed_port(void) {
 }
 
 TEST(client_connection_refused) {
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(closed_port(), "/"), NULL, 0, NULL);
-  run(loop);
+  open_rec(&r, url_for(closed_port(), "/"), NULL, 0, NULL);
+  run(r.loop);
   CHECK_STR(log_str(&r), "error:ECONNREFUSED close:1006::unclean");
   CHECK(r.state_ok);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
 }
 
 TEST(client_handshake_timeout) {
@@ -292,39 +282,31 @@ TEST(client_handshake_timeout) {
   CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
   CHECK_EQ(listen(fd, 4), 0);
   CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   o.handshake_timeout_ms = 300;
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(ntohs(a.sin_port), "/"), NULL, 0, &o);
+  open_rec(&r, url_for(ntohs(a.sin_port), "/"), NULL, 0, &o);
   long long t0 = peer_now_ms();
-  run(loop);
+  run(r.loop);
   CHECK_INT(peer_now_ms() - t0, >=, 250);
   CHECK_STR(log_str(&r), "error:ETIMEDOUT close:1006::unclean");
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   close(fd);
 }
 
 TEST(client_close_while_connecting) {
   peer_proc p;
   CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
   CHECK_EQ(wsc_socket_close(ws, 0, NULL, 0), 0);
   CHECK_EQ(wsc_socket_ready_state(ws), WSC_CLOSING);
   CHECK_STR(log_str(&r), ""); /* the events come from the loop, not from close() */
   CHECK_EQ(wsc_socket_close(ws, 1000, NULL, 0), 0); /* twice: nothing */
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), "error:ECLOSED close:1006::unclean");
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -339,34 +321,27 @@ static void send_after_close(wsc_socket *ws, const wsc_event *ev, void *user) {
 TEST(client_send_after_close_counts_in_buffered_amount) {
   peer_proc p;
   CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_after_close, NULL), 0);
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), "open close:3000:custom:clean");
   CHECK_EQ(wsc_socket_buffered_amount(ws), 9); /* never sent, never forgotten */
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
 TEST(client_free_inside_message_callback) {
   peer_proc p;
   CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
   r.free_in = WSC_EVENT_MESSAGE + 1;
   sender s = {"x", 1, 1};
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
-  run(loop); /* ends: the freed socket's handles are closed */
+  run(r.loop); /* ends: the freed socket's handles are closed */
   CHECK_STR(log_str(&r), "open msg:text:1"); /* and no event after the free */
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 1);
   peer_stop(&p);
 }
 
@@ -486,8 +461,6 @@ TEST(client_extra_headers_origin_and_path_reach_the_server) {
   peer_proc p;
   CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", "--log-headers",
                             "--subprotocols", "chat", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   const char *headers[] = {"Authorization: Bearer t0k3n", "Cookie: a=1; b=2",
@@ -499,11 +472,11 @@ TEST(client_extra_headers_origin_and_path_reach_the_server) {
   rec r;
   char url[128];
   snprintf(url, sizeof url, "ws://127.0.0.1:%d/room/%%41?x=1&y=%%20", p.port);
-  wsc_socket *ws = open_rec(loop, &r, url, protos, 2, &o);
+  wsc_socket *ws = open_rec(&r, url, protos, 2, &o);
   r.close_after = 1;
   sender s = {"hi", 2, 1};
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), "open msg:text:2 close:1000:done:clean");
   CHECK_STR(wsc_socket_protocol(ws), "chat");
   char line[4096];
@@ -514,9 +487,7 @@ TEST(client_extra_headers_origin_and_path_reach_the_server) {
   CHECK(strstr(line, "wsc-test/1") != NULL);
   CHECK(strstr(line, "https://app.example") != NULL);
   CHECK(strstr(line, "chat, other") != NULL);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -548,21 +519,19 @@ static void wss_expect(const tls_case *tc, const char *expected, const char *err
   int port = tc->node ? peer_start_node(&p, "node_server.js", "--mode", "echo", "--tls", cert, key, NULL)
                       : peer_start_py(&p, "py_server.py", "--mode", "echo", "--tls", cert, key, NULL);
   CHECK_INT(port, >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   if (tc->trust_ca) o.tls_ca_file = ca;
   o.tls_insecure = tc->insecure;
   snprintf(url, sizeof url, "wss://%s:%d/secure", tc->host, port);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url, NULL, 0, &o);
+  wsc_socket *ws = open_rec(&r, url, NULL, 0, &o);
   r.close_after = 1;
   r.expect = (const uint8_t *)"over tls";
   r.expect_len = 8;
   sender s = {"over tls", 8, 1};
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), expected);
   CHECK(r.state_ok);
   if (error_part) {
@@ -571,9 +540,7 @@ static void wss_expect(const tls_case *tc, const char *expected, const char *err
     fprintf(stderr, "error message: %s\n", msg);
     if (!strstr(msg, error_part)) wsc_test_fail(__FILE__, __LINE__, "error message: %s", msg);
   }
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -625,8 +592,6 @@ TEST(client_wss_wrong_host_fails) {
 }
 
 TEST(client_wss_missing_ca_file_fails) {
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   o.tls_ca_file = "/nonexistent/ca.pem";
@@ -636,15 +601,13 @@ TEST(client_wss_missing_ca_file_fails) {
   peer_proc p;
   CHECK_INT(peer_start_py(&p, "py_server.py", "--mode", "echo", NULL), >, 0);
   snprintf(url, sizeof url, "wss://127.0.0.1:%d/", p.port);
-  wsc_socket *ws = open_rec(loop, &r, url, NULL, 0, &o);
-  run(loop);
+  wsc_socket *ws = open_rec(&r, url, NULL, 0, &o);
+  run(r.loop);
   CHECK_STR(log_str(&r), tls_failed);
   const char *msg;
   CHECK_EQ(wsc_socket_error(ws, &msg), WSC_ETLS);
   CHECK(strstr(msg, "trusted certificates") != NULL);
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -653,22 +616,18 @@ TEST(client_wss_missing_ca_file_fails) {
 TEST(client_keepalive_detects_a_dead_peer) {
   peer_proc p; /* answers the handshake, then never answers anything */
   CHECK_INT(peer_start_py(&p, "evil_server.py", "--mode", "no-close", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   o.ping_interval_ms = 100;
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, &o);
+  open_rec(&r, url_for(p.port, "/"), NULL, 0, &o);
   long long t0 = peer_now_ms();
-  run(loop);
+  run(r.loop);
   long long took = peer_now_ms() - t0;
   CHECK_INT(took, >=, 190); /* one Ping, one interval without its Pong */
   CHECK_INT(took, <, 5000);
   CHECK_STR(log_str(&r), "open error:ETIMEDOUT close:1006::unclean");
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -681,22 +640,18 @@ static void close_later(uv_timer_t *t) {
 TEST(client_keepalive_keeps_a_live_peer) {
   peer_proc p;
   CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   wsc_options o;
   wsc_options_init(&o);
   o.ping_interval_ms = 20; /* ~15 Pings answered before the close */
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, &o);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, &o);
   uv_timer_t t;
-  uv_timer_init(wsc_loop_uv(loop), &t);
+  uv_timer_init(wsc_loop_uv(r.loop), &t);
   t.data = ws;
   uv_timer_start(&t, close_later, 300, 0);
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), "open close:1000:done:clean");
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }
 
@@ -724,19 +679,15 @@ static void log_text(wsc_socket *ws, const wsc_event *ev, void *user) {
 TEST(client_send_fragments) {
   peer_proc p;
   CHECK_INT(peer_start_node(&p, "node_server.js", "--mode", "echo", NULL), >, 0);
-  wsc_loop *loop;
-  CHECK_EQ(wsc_loop_new(&loop), 0);
   rec r;
-  wsc_socket *ws = open_rec(loop, &r, url_for(p.port, "/"), NULL, 0, NULL);
+  wsc_socket *ws = open_rec(&r, url_for(p.port, "/"), NULL, 0, NULL);
   r.close_after = 2;
   CHECK_EQ(wsc_socket_send_fragment(ws, "x", 1, 1, 0), WSC_EINVALIDSTATE); /* CONNECTING */
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_pieces_on_open, NULL), 0);
   CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_MESSAGE, log_text, &r), 0);
-  run(loop);
+  run(r.loop);
   CHECK_STR(log_str(&r), "open msg:text:11 [\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5] msg:text:5 [after] "
                          "close:1000:done:clean");
-  wsc_socket_free(ws);
-  wsc__buf_free(&r.log);
-  CHECK_EQ(wsc_loop_free(loop), 0);
+  close_rec(&r, 0);
   peer_stop(&p);
 }

@@ -15,17 +15,12 @@ Prints one line per request: `TUNNEL <n> <host>:<port>` for each tunnel opened
 import argparse
 import asyncio
 import base64
-import os
 import signal
 import sys
-import threading
+
+from peerlib import say, stop_event
 
 ALLOWED = {"127.0.0.1", "::1", "localhost"}
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 async def read_head(reader, limit=16384):
@@ -139,19 +134,7 @@ class Proxy:
 
 
 async def main(args):
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    if not args.no_stdin:
-        def watch_stdin():
-            try:
-                while os.read(0, 4096):
-                    pass
-            except OSError:
-                pass
-            loop.call_soon_threadsafe(stop.set)
-        threading.Thread(target=watch_stdin, daemon=True).start()
+    stop = stop_event(args.no_stdin)
 
     proxy = Proxy(args)
     server = await asyncio.start_server(proxy.client, args.host, 0)

@@ -29,21 +29,16 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import os
 import random
 import signal
 import struct
 import sys
-import threading
+
+from peerlib import say, stop_event
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MODES = ["bad-accept", "unoffered-protocol", "unoffered-extension", "masked-frames", "garbage",
          "endless-handshake", "huge-message", "no-close", "status", "early-frames"]
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 def accept_for(key: bytes) -> bytes:
@@ -173,19 +168,7 @@ async def handle(args, reader, writer):
 
 
 async def main(args):
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    if not args.no_stdin:
-        def watch_stdin():
-            try:
-                while os.read(0, 4096):
-                    pass
-            except OSError:
-                pass
-            loop.call_soon_threadsafe(stop.set)
-        threading.Thread(target=watch_stdin, daemon=True).start()
+    stop = stop_event(args.no_stdin)
 
     async def client(reader, writer):
         try:

@@ -25,14 +25,14 @@ import argparse
 import asyncio
 import http
 import json
-import os
 import signal
 import ssl
 import sys
-import threading
 
 import websockets
 import websockets.exceptions
+
+from peerlib import say, stop_event
 
 
 def parse_args():
@@ -54,25 +54,8 @@ def parse_args():
     return ap.parse_args()
 
 
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 async def main(args):
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    if not args.no_stdin:
-        def watch_stdin():
-            try:
-                while os.read(0, 4096):
-                    pass
-            except OSError:
-                pass
-            loop.call_soon_threadsafe(stop.set)
-        threading.Thread(target=watch_stdin, daemon=True).start()
+    stop = stop_event(args.no_stdin)
 
     supported = [p for p in args.subprotocols.split(",") if p]
 
