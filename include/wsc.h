@@ -60,13 +60,14 @@ WSC_EXTERN const char *wsc_version(void);
   XX(ETLS, -30015, "TLS error")                                                    \
   XX(EDNS, -30016, "host name could not be resolved")                              \
   XX(EEXTENSION, -30017, "extension negotiation failed (close 1010)")              \
-  XX(EINTERNAL, -30018, "internal error (close 1011)")
+  XX(EINTERNAL, -30018, "internal error (close 1011)")                            \
+  XX(EPROXY, -30019, "HTTP proxy error")
 
 typedef enum wsc_errno {
 #define WSC_XX_ENUM(name, value, msg) WSC_##name = value,
   WSC_ERRNO_MAP(WSC_XX_ENUM)
 #undef WSC_XX_ENUM
-  WSC_ERRNO_MIN_ = -30018
+  WSC_ERRNO_MIN_ = -30019
 } wsc_errno;
 
 /* Human-readable message for any error code (wsc or negated errno). Never NULL;
