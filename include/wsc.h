@@ -167,7 +167,11 @@ typedef enum wsc_event_type {
   WSC_EVENT_OPEN = 0,
   WSC_EVENT_MESSAGE = 1,
   WSC_EVENT_ERROR = 2,
-  WSC_EVENT_CLOSE = 3
+  WSC_EVENT_CLOSE = 3,
+  /* Beyond the browser: bufferedAmount went above the high-water mark
+   * (wsc_options.high_water_mark / wsc_server_options.high_water_mark) and
+   * has now fallen back to zero: the application may send again. */
+  WSC_EVENT_DRAIN = 4
 } wsc_event_type;
 
 /* MessageEvent. data is borrowed for the duration of the callback (copy what
@@ -243,6 +247,9 @@ typedef struct wsc_options {
    * if no Pong has come back by the next one, the peer is taken for dead and
    * the connection fails with WSC_ETIMEDOUT. */
   uint32_t ping_interval_ms;
+  /* Backpressure: a drain event fires when bufferedAmount, having exceeded
+   * high_water_mark, falls back to zero. Default 1 MiB. */
+  uint64_t high_water_mark;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -325,6 +332,8 @@ WSC_EXTERN int wsc_socket_set_onopen(wsc_socket *ws, wsc_listener_fn fn, void *u
 WSC_EXTERN int wsc_socket_set_onmessage(wsc_socket *ws, wsc_listener_fn fn, void *user);
 WSC_EXTERN int wsc_socket_set_onerror(wsc_socket *ws, wsc_listener_fn fn, void *user);
 WSC_EXTERN int wsc_socket_set_onclose(wsc_socket *ws, wsc_listener_fn fn, void *user);
+/* Beyond the browser: the drain event (see WSC_EVENT_DRAIN). */
+WSC_EXTERN int wsc_socket_set_ondrain(wsc_socket *ws, wsc_listener_fn fn, void *user);
 /* addEventListener / removeEventListener: listeners run in the order added; a
  * (fn, user) pair already present is not added twice. Removing during
  * dispatch is safe (a removed listener is not called afterwards).
@@ -333,6 +342,177 @@ WSC_EXTERN int wsc_socket_add_listener(wsc_socket *ws, wsc_event_type type, wsc_
                                        void *user);
 WSC_EXTERN int wsc_socket_remove_listener(wsc_socket *ws, wsc_event_type type,
                                           wsc_listener_fn fn, void *user);
+
+/* Stop reading from the peer (flow control: nothing more is received, so the
+ * peer is eventually held up by TCP) / start again. Timers keep running.
+ * 0, or WSC_EINVALIDSTATE once CLOSED. */
+WSC_EXTERN int wsc_socket_pause(wsc_socket *ws);
+WSC_EXTERN int wsc_socket_resume(wsc_socket *ws);
+
+/* The server that accepted this socket, or NULL for a client socket. */
+WSC_EXTERN struct wsc_server *wsc_socket_server(const wsc_socket *ws);
+
+/* Send one message to many OPEN sockets, encoding the frame once (server
+ * sockets share the same bytes; client sockets, which must mask, are sent to
+ * one by one). Sockets not OPEN are skipped as send() would skip them.
+ * Returns how many sockets the message was queued on, or WSC_ESYNTAX (text
+ * not UTF-8), WSC_ENOMEM. */
+WSC_EXTERN int wsc_broadcast(wsc_socket *const *sockets, size_t n, const void *data,
+                             size_t length, int is_text);
+
+/* ===========================================================================
+ * The server
+ *
+ * A wsc_server listens on an address, runs the opening handshake of each
+ * connection, and hands every accepted connection to the application as a
+ * wsc_socket, the same object a client gets: same events, same send, same
+ * close. Requests that are not WebSocket upgrades can be answered by a plain
+ * HTTP handler (with a static-file helper).
+ *
+ *   wsc_server *srv;
+ *   wsc_server_new(loop, &opts, &srv);
+ *   wsc_server_set_onconnection(srv, on_connection, app);   // set listeners there
+ *   wsc_server_listen(srv, "127.0.0.1:8080");
+ *   wsc_loop_run(loop);
+ *
+ * Sockets a server hands out belong to it: the server frees each one after
+ * its close event has been dispatched (do not use it afterwards). Calling
+ * wsc_socket_free() on one drops its connection at once, without events.
+ * Server sockets have no URL (wsc_socket_url returns "").
+ */
+typedef struct wsc_server wsc_server;
+/* A received HTTP request: an upgrade being decided, or a plain request.
+ * Valid only during the callback it is passed to. */
+typedef struct wsc_request wsc_request;
+
+typedef struct wsc_server_options {
+  int backlog;                    /* listen() backlog; default 511 */
+  int reuse_port;                 /* 1: SO_REUSEPORT, so several processes or
+                                     loops can listen on the same port */
+  uint32_t max_connections;       /* beyond it new connections get 503; default 100000 */
+  uint32_t handshake_timeout_ms;  /* whole request head; default 10000 */
+  uint32_t idle_timeout_ms;       /* close (1001) after this long without any
+                                     frame received; 0 = never (default) */
+  uint32_t ping_interval_ms;      /* keepalive as in wsc_options; 0 = never */
+  uint32_t close_timeout_ms;      /* closing handshake; default 5000 */
+  uint64_t max_message;           /* default WSC_DEFAULT_MAX_MESSAGE */
+  uint64_t max_frame;             /* default WSC_DEFAULT_MAX_FRAME */
+  uint32_t max_handshake;         /* request head; default WSC_DEFAULT_MAX_HANDSHAKE */
+  uint64_t high_water_mark;       /* drain event threshold; default 1 MiB */
+  uint64_t max_buffered;          /* a socket whose bufferedAmount exceeds this
+                                     (a peer that does not read) is failed with
+                                     WSC_EPOLICY (close 1008); default 64 MiB */
+  /* Subprotocols the server speaks, in its order of preference: by default
+   * the first of these that the client offered is selected. */
+  const char *const *protocols;
+  size_t nprotocols;
+  /* Origins allowed to connect ("https://example.com"); a request with
+   * another Origin gets 403. None (default): any origin, and requests
+   * without Origin, are allowed. */
+  const char *const *origins;
+  size_t norigins;
+  /* wss: certificate chain and private key (PEM). Both set = TLS. */
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  /* Verify client certificates against this CA file (PEM); NULL = don't ask
+   * for one. */
+  const char *tls_client_ca_file;
+} wsc_server_options;
+
+WSC_EXTERN void wsc_server_options_init(wsc_server_options *opts);
+
+/* Called for each valid upgrade request, before the 101 is sent. Decide with
+ * wsc_request_accept() or wsc_request_reject(); a handler that decides
+ * nothing accepts with the default subprotocol choice. Without a handler
+ * every upgrade (that passed the origin check) is accepted. */
+typedef void (*wsc_upgrade_fn)(wsc_server *srv, wsc_request *req, void *user);
+/* Called with each accepted socket, already OPEN, before its open event:
+ * set its listeners here. req is the upgrade request (path, headers, ...). */
+typedef void (*wsc_connection_fn)(wsc_server *srv, wsc_socket *ws, const wsc_request *req,
+                                  void *user);
+/* Called for each request that is not an upgrade. Answer it with
+ * wsc_request_respond() or wsc_request_serve_file(); without an answer (or
+ * without a handler) the client gets 404. The connection closes after the
+ * response. */
+typedef void (*wsc_http_fn)(wsc_server *srv, wsc_request *req, void *user);
+
+/* A server on the loop, not yet listening. opts may be NULL (defaults);
+ * nothing it points to needs to outlive the call. 0, WSC_EINVAL, WSC_ENOMEM,
+ * WSC_ETLS (certificate or key unusable; see wsc_server_error). */
+WSC_EXTERN int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **out);
+WSC_EXTERN void wsc_server_set_onupgrade(wsc_server *srv, wsc_upgrade_fn fn, void *user);
+WSC_EXTERN void wsc_server_set_onconnection(wsc_server *srv, wsc_connection_fn fn, void *user);
+WSC_EXTERN void wsc_server_set_onhttp(wsc_server *srv, wsc_http_fn fn, void *user);
+
+/* Listen on "HOST:PORT": an IPv4 address, "[IPv6]" in brackets, or
+ * "localhost"; port 0 picks a free port (see wsc_server_port). One address
+ * per server (run several servers on one loop for several addresses).
+ *   0, WSC_EINVAL (bad address), WSC_EINVALIDSTATE (already listening),
+ *   or the bind/listen error (-EADDRINUSE, -EACCES, ...). */
+WSC_EXTERN int wsc_server_listen(wsc_server *srv, const char *address);
+/* The port listened on, 0 before listening. */
+WSC_EXTERN int wsc_server_port(const wsc_server *srv);
+/* The address listened on, e.g. "127.0.0.1:8080" or "[::1]:8080"; "" before. */
+WSC_EXTERN const char *wsc_server_address(const wsc_server *srv);
+/* Connections open now (handshaking, open or closing). */
+WSC_EXTERN size_t wsc_server_connection_count(const wsc_server *srv);
+/* Send one message to every OPEN socket of the server, encoding it once.
+ * The count of sockets, WSC_ESYNTAX (text not UTF-8) or WSC_ENOMEM. */
+WSC_EXTERN int wsc_server_broadcast(wsc_server *srv, const void *data, size_t length,
+                                    int is_text);
+/* Graceful shutdown: stop listening, close every open socket with 1001
+ * (Going Away) and drop handshaking connections; when every connection is
+ * closed, or after timeout_ms (0 = 5000) with the rest dropped, done is
+ * called (may be NULL). Sockets fire their close events as usual. The
+ * server can then be freed. 0, or WSC_EINVALIDSTATE when already closing. */
+WSC_EXTERN int wsc_server_close(wsc_server *srv, uint32_t timeout_ms,
+                                void (*done)(wsc_server *srv, void *user), void *user);
+/* Free the server. Connections still open are dropped without events. Not
+ * inside the server's own callbacks; call it after wsc_server_close's done
+ * (or from it). */
+WSC_EXTERN void wsc_server_free(wsc_server *srv);
+/* The last listen / TLS setup error: its code and a message (borrowed). */
+WSC_EXTERN int wsc_server_error(const wsc_server *srv, const char **message);
+
+/* ---- Requests -------------------------------------------------------------
+ * Strings are NUL-terminated and borrowed for the duration of the callback. */
+WSC_EXTERN const char *wsc_request_method(const wsc_request *req); /* "GET" */
+WSC_EXTERN const char *wsc_request_target(const wsc_request *req); /* "/chat?room=1" */
+WSC_EXTERN const char *wsc_request_path(const wsc_request *req);   /* "/chat" (not decoded) */
+WSC_EXTERN const char *wsc_request_query(const wsc_request *req);  /* "room=1", NULL without '?' */
+/* The first header with this name (case-insensitive), or NULL. */
+WSC_EXTERN const char *wsc_request_header(const wsc_request *req, const char *name);
+/* The i-th header in order: 1 with *name and *value set, 0 past the end. */
+WSC_EXTERN int wsc_request_header_at(const wsc_request *req, size_t i, const char **name,
+                                     const char **value);
+WSC_EXTERN const char *wsc_request_origin(const wsc_request *req); /* NULL if none */
+/* The i-th offered subprotocol, NULL past the end. */
+WSC_EXTERN const char *wsc_request_protocol(const wsc_request *req, size_t i);
+/* The peer's address, "127.0.0.1:51234" or "[::1]:51234". */
+WSC_EXTERN const char *wsc_request_peer(const wsc_request *req);
+/* 1 for a WebSocket upgrade, 0 for a plain HTTP request. */
+WSC_EXTERN int wsc_request_is_upgrade(const wsc_request *req);
+
+/* Accept the upgrade, selecting protocol (NULL: none; otherwise one the
+ * client offered). 0, WSC_EINVAL (not offered / not an upgrade),
+ * WSC_EINVALIDSTATE (already decided). */
+WSC_EXTERN int wsc_request_accept(wsc_request *req, const char *protocol);
+/* Refuse an upgrade, or answer a plain request with an error: status
+ * 300-599, optional text body (NULL for none). 0, WSC_EINVAL,
+ * WSC_EINVALIDSTATE (already decided). */
+WSC_EXTERN int wsc_request_reject(wsc_request *req, int status, const char *body);
+/* Answer a plain HTTP request: status, extra "Name: value" headers
+ * (Content-Length and Connection are added), body (copied). A HEAD request
+ * gets the headers only. 0, WSC_EINVAL, WSC_EINVALIDSTATE, WSC_ENOMEM. */
+WSC_EXTERN int wsc_request_respond(wsc_request *req, int status, const char *const *headers,
+                                   size_t nheaders, const void *body, size_t length);
+/* Serve the file the request path names under the directory root (GET and
+ * HEAD; "/" and directories serve index.html): Content-Type from the
+ * extension, Last-Modified, 304 for If-Modified-Since, 404 for missing
+ * files, 403 for paths escaping root (.., encoded or not), 405 for other
+ * methods. 0 once answered (whatever the status), WSC_EINVALIDSTATE if
+ * already answered, WSC_ENOMEM. */
+WSC_EXTERN int wsc_request_serve_file(wsc_request *req, const char *root);
 
 #ifdef __cplusplus
 }
