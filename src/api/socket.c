@@ -1,6 +1,8 @@
-/* socket.c - the WebSocket object: the WHATWG interface (readyState machine,
- * events and listeners, send/close rules, bufferedAmount) over the protocol
- * core and the TCP transport.
+/* socket.c - the WebSocket object both ends share: the WHATWG interface
+ * (readyState machine, events and listeners, send/close rules,
+ * bufferedAmount) over the protocol core and the TCP transport. How the
+ * connection is made and the opening handshake run is the role's business
+ * (client.c, server.c).
  *
  * Lifetime: every entry from the loop (transport callbacks, timers) is wrapped
  * in enter()/leave(). wsc_socket_free() inside a listener only marks the
@@ -15,41 +17,51 @@
 #include "proto/close.h"
 #include "proto/utf8.h"
 
-#define DEFAULT_CONNECT_TIMEOUT 10000
-#define DEFAULT_HANDSHAKE_TIMEOUT 10000
-#define DEFAULT_CLOSE_TIMEOUT 5000
-
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
-static void finish(wsc_socket *ws);
 static void on_timeout(uv_timer_t *t);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-static void release_memory(wsc_socket *ws) {
-  wsc__hs_client_free(&ws->hs);
+wsc_socket *wsc__socket_alloc(wsc_loop *loop, const wsc__role_ops *role) {
+  wsc_socket *ws = calloc(1, sizeof *ws);
+  if (!ws) return NULL;
+  ws->loop = loop;
+  ws->role = role;
+  ws->origin = "";
+  ws->protocol = strdup("");
+  ws->extensions = strdup("");
+  if (!ws->protocol || !ws->extensions) {
+    free(ws->protocol);
+    free(ws->extensions);
+    free(ws);
+    return NULL;
+  }
+  ws->ready_state = WSC_CONNECTING;
+  ws->binary_type = WSC_BINARY_BLOB;
+  wsc__tcp_init(&ws->tcp, loop, &wsc__socket_tcp_callbacks, ws);
+  loop->nsockets++;
+  return ws;
+}
+
+void wsc__socket_release(wsc_socket *ws) {
+  if (ws->role->release) ws->role->release(ws);
   wsc__conn_free(&ws->conn);
   wsc__tls_free(&ws->tls);
-  SSL_CTX_free(ws->tls_ctx);
-  wsc__url_free(&ws->url);
-  wsc__buf_free(&ws->owned);
   wsc__buf_free(&ws->msg);
-  for (int i = 0; i < 4; i++) free(ws->listeners[i].v);
-  free(ws->origin);
+  for (int i = 0; i < WSC__NEVENTS; i++) free(ws->listeners[i].v);
   free(ws->protocol);
   free(ws->extensions);
-  free((void *)ws->hs_cfg.protocols);
-  free((void *)ws->hs_cfg.headers);
   ws->loop->nsockets--;
   free(ws);
 }
 
-static void enter(wsc_socket *ws) { ws->dispatching++; }
+void wsc__socket_enter(wsc_socket *ws) { ws->dispatching++; }
 
 /* Returns 1 if the socket is gone (the caller must not touch it). */
-static int leave(wsc_socket *ws) {
+int wsc__socket_leave(wsc_socket *ws) {
   if (--ws->dispatching) return 0;
-  for (int t = 0; t < 4; t++) { /* drop listeners removed during dispatch */
+  for (int t = 0; t < WSC__NEVENTS; t++) { /* drop listeners removed during dispatch */
     wsc__listeners *L = &ws->listeners[t];
     size_t k = 0;
     for (size_t i = 0; i < L->n; i++)
@@ -58,11 +70,14 @@ static int leave(wsc_socket *ws) {
   }
   if (!ws->free_requested) return 0;
   if (ws->transport_closed)
-    release_memory(ws);
+    wsc__socket_release(ws);
   else
     wsc__tcp_close(&ws->tcp); /* on_closed releases the memory */
   return 1;
 }
+
+#define enter wsc__socket_enter
+#define leave wsc__socket_leave
 
 /* ---- events ------------------------------------------------------------- */
 
@@ -82,9 +97,11 @@ static void set_error(wsc_socket *ws, int err, const char *msg) {
   snprintf(ws->error_msg, sizeof ws->error_msg, "%s", msg ? msg : wsc_strerror(err));
 }
 
+void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, ms, on_timeout); }
+
 /* Fail the WebSocket connection: error and close (1006) fire once the
  * transport is down. A Close frame the core queued still goes out first. */
-static void fail(wsc_socket *ws, int err, const char *msg) {
+void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
   if (ws->failed || ws->close_fired) return;
   ws->failed = 1;
   set_error(ws, err, msg);
@@ -95,11 +112,12 @@ static void fail(wsc_socket *ws, int err, const char *msg) {
     /* let the Close frame out, then the FIN; close when the peer ends or
      * after a short grace period */
     wsc__tcp_shutdown(&ws->tcp);
-    wsc__tcp_timer(&ws->tcp, 1000, on_timeout);
+    wsc__socket_timer(ws, 1000);
     return;
   }
   wsc__tcp_close(&ws->tcp);
 }
+#define fail wsc__socket_fail
 
 /* The transport is down: readyState CLOSED, then error (if failed) and close. */
 static void finish(wsc_socket *ws) {
@@ -107,6 +125,7 @@ static void finish(wsc_socket *ws) {
   ws->close_fired = 1;
   ws->ready_state = WSC_CLOSED;
   if (ws->free_requested) return; /* no events for a freed socket */
+  if (!ws->hs_done && ws->server) return; /* never handed out: no events */
   wsc_event ev;
   if (ws->failed) {
     ev.type = WSC_EVENT_ERROR;
@@ -126,6 +145,21 @@ static void finish(wsc_socket *ws) {
 
 /* ---- the core's callbacks ----------------------------------------------- */
 
+static int write_bytes(wsc_socket *ws, const uint8_t *data, size_t len, uint64_t payload) {
+  int rc = ws->tls.ssl ? wsc__tls_write(&ws->tls, data, len, payload)
+                       : wsc__tcp_write(&ws->tcp, data, len, payload);
+  if (rc == 0 && payload) {
+    uint64_t queued = wsc__tcp_buffered(&ws->tcp);
+    if (ws->high_water_mark && queued > ws->high_water_mark) ws->above_hwm = 1;
+    if (ws->max_buffered && queued > ws->max_buffered && !ws->failed) {
+      /* a peer that does not read: do not buffer without bound */
+      wsc__conn_close(&ws->conn, WSC_CLOSE_POLICY_VIOLATION, "send buffer limit", 17);
+      fail(ws, WSC_EPOLICY, "the peer does not read: bufferedAmount over the limit");
+    }
+  }
+  return rc;
+}
+
 /* Bytes from the core are framing plus payload; bufferedAmount counts payload
  * only. send_message sets payload_hint to the message length and each chunk
  * is charged up to what is left of it, so the total charged is exact. */
@@ -133,8 +167,11 @@ static int core_send(void *user, const uint8_t *data, size_t len) {
   wsc_socket *ws = user;
   uint64_t payload = ws->payload_hint < len ? ws->payload_hint : len;
   ws->payload_hint -= payload;
-  if (ws->tls.ssl) return wsc__tls_write(&ws->tls, data, len, payload);
-  return wsc__tcp_write(&ws->tcp, data, len, payload);
+  return write_bytes(ws, data, len, payload);
+}
+
+int wsc__socket_write_raw(wsc_socket *ws, const void *data, size_t len) {
+  return write_bytes(ws, data, len, 0);
 }
 
 static int deliver(wsc_socket *ws, const void *data, size_t len, int text) {
@@ -172,8 +209,10 @@ static int core_event(void *user, const wsc__event *e) {
     ws->close_reason_len = e->len;
     memcpy(ws->close_reason, e->data, e->len);
     if (ws->ready_state == WSC_OPEN) ws->ready_state = WSC_CLOSING;
-    /* the closing handshake is complete: the server closes TCP first; wait */
-    wsc__tcp_timer(&ws->tcp, ws->opts.close_timeout_ms, on_timeout);
+    if (ws->server) /* our Close went out with the answer: the server closes TCP first */
+      wsc__tcp_shutdown(&ws->tcp);
+    /* the client waits for the server to close TCP */
+    wsc__socket_timer(ws, ws->close_timeout_ms);
     return 0;
   case WSC__EV_PONG:
     ws->ping_outstanding = 0; /* the peer is alive */
@@ -183,54 +222,19 @@ static int core_event(void *user, const wsc__event *e) {
   }
 }
 
+void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
+                           uint64_t max_message);
+void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
+                           uint64_t max_message) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->role = role;
+  cfg->max_frame = max_frame;
+  cfg->max_message = max_message;
+  cfg->on_event = core_event;
+  cfg->on_send = core_send;
+}
+
 /* ---- the transport's callbacks ------------------------------------------ */
-
-/* Send the HTTP upgrade request (over TLS when secure). */
-static void start_ws_handshake(wsc_socket *ws) {
-  wsc__buf req = {0};
-  int rc = wsc__hs_client_start(&ws->hs, &ws->hs_cfg, &req);
-  if (rc == 0) rc = core_send(ws, req.data, req.len); /* payload_hint is 0: all framing */
-  wsc__buf_free(&req);
-  if (rc) fail(ws, rc, "could not start the opening handshake");
-}
-
-static int tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload) {
-  wsc_socket *ws = user;
-  return wsc__tcp_write(&ws->tcp, data, len, payload);
-}
-
-static void start_tls(wsc_socket *ws) {
-  wsc__tls_config cfg = {ws->opts.tls_ca_file, ws->opts.tls_cert_file, ws->opts.tls_key_file,
-                         ws->opts.tls_insecure};
-  char err[160];
-  ws->tls_ctx = wsc__tls_client_ctx(&cfg, err, sizeof err);
-  if (!ws->tls_ctx) {
-    fail(ws, WSC_ETLS, err);
-    return;
-  }
-  int rc = wsc__tls_client_start(&ws->tls, ws->tls_ctx, ws->url.hostname_for_connect,
-                                 ws->url.host_kind != WSC__URL_HOST_DOMAIN, tls_to_tcp, ws);
-  if (rc) fail(ws, rc, ws->tls.error);
-}
-
-static void tcp_connected(void *user, int status, const char *message) {
-  wsc_socket *ws = user;
-  enter(ws);
-  if (status) {
-    fail(ws, status, message);
-  } else {
-    /* the handshake timeout covers TLS and the HTTP upgrade */
-    wsc__tcp_timer(&ws->tcp, ws->opts.handshake_timeout_ms, on_timeout);
-    int rc = wsc__tcp_read_start(&ws->tcp);
-    if (rc)
-      fail(ws, rc, uv_strerror(rc));
-    else if (ws->url.secure)
-      start_tls(ws);
-    else
-      start_ws_handshake(ws);
-  }
-  leave(ws);
-}
 
 static void frames(wsc_socket *ws, uint8_t *data, size_t len) {
   size_t used = 0;
@@ -239,44 +243,57 @@ static void frames(wsc_socket *ws, uint8_t *data, size_t len) {
   if (rc) fail(ws, rc, ws->conn.error_msg);
 }
 
-static void handshake_done(wsc_socket *ws) {
+void wsc__socket_open(wsc_socket *ws, const char *protocol, const char *extensions,
+                      void (*before_open)(wsc_socket *ws, void *arg), void *arg) {
   ws->hs_done = 1;
-  free(ws->protocol);
-  free(ws->extensions);
-  ws->protocol = strdup(ws->hs.protocol);
-  ws->extensions = strdup(ws->hs.extensions);
-  wsc__hs_client_free(&ws->hs);
-  if (!ws->protocol || !ws->extensions) {
+  char *p = strdup(protocol ? protocol : ""), *x = strdup(extensions ? extensions : "");
+  if (!p || !x) {
+    free(p);
+    free(x);
     fail(ws, WSC_ENOMEM, "out of memory");
     return;
   }
+  free(ws->protocol);
+  free(ws->extensions);
+  ws->protocol = p;
+  ws->extensions = x;
   wsc__tcp_timer_stop(&ws->tcp);
-  if (ws->opts.ping_interval_ms) /* while OPEN the timer is the keepalive */
-    wsc__tcp_timer(&ws->tcp, ws->opts.ping_interval_ms, on_timeout);
+  uint32_t tick = ws->ping_interval_ms;
+  if (ws->idle_timeout_ms && (!tick || ws->idle_timeout_ms < tick)) tick = ws->idle_timeout_ms;
+  if (tick) wsc__socket_timer(ws, tick); /* while OPEN the timer is the keepalive */
+  ws->last_read_ms = uv_now(ws->loop->uv);
   ws->ready_state = WSC_OPEN;
+  if (before_open) {
+    before_open(ws, arg);
+    if (ws->free_requested || ws->ready_state != WSC_OPEN) return;
+  }
   wsc_event ev;
   ev.type = WSC_EVENT_OPEN;
   dispatch(ws, &ev);
 }
 
-/* Plaintext from the peer: the 101 response, then frames. Returns non-zero
+/* Plaintext from the peer: the handshake head, then frames. Returns non-zero
  * when the caller must stop feeding (failed or freed). */
-static int plaintext(void *user, uint8_t *data, size_t len) {
+int wsc__socket_plaintext(void *user, uint8_t *data, size_t len) {
   wsc_socket *ws = user;
   if (ws->failed || ws->free_requested) return 1;
   if (!ws->hs_done) {
     size_t used = 0;
-    int rc = wsc__hs_client_recv(&ws->hs, data, len, &used);
-    if (rc < 0) {
-      fail(ws, rc, ws->hs.error);
-    } else if (rc == 1) {
-      handshake_done(ws);
-      if (!ws->free_requested && !ws->failed && used < len) frames(ws, data + used, len - used);
-    }
+    int rc = ws->role->handshake_recv(ws, data, len, &used);
+    if (rc < 0) return 1;
+    if (rc == 1 && !ws->free_requested && !ws->failed && used < len)
+      frames(ws, data + used, len - used);
   } else {
     frames(ws, data, len);
   }
   return ws->failed || ws->free_requested;
+}
+
+static void tcp_connected(void *user, int status, const char *message) {
+  wsc_socket *ws = user;
+  enter(ws);
+  ws->role->connected(ws, status, message);
+  leave(ws);
 }
 
 static void tcp_end(void *user, int status);
@@ -284,18 +301,20 @@ static void tcp_end(void *user, int status);
 static void tcp_read(void *user, uint8_t *data, size_t len) {
   wsc_socket *ws = user;
   enter(ws);
+  if (ws->idle_timeout_ms) ws->last_read_ms = uv_now(ws->loop->uv);
   if (!ws->tls.ssl) {
-    plaintext(ws, data, len);
+    wsc__socket_plaintext(ws, data, len);
   } else if (!ws->failed && !ws->free_requested) {
     wsc_loop *l = ws->loop;
     if (!l->plainbuf) l->plainbuf = malloc(WSC__READ_BUFFER);
-    int rc = l->plainbuf ? wsc__tls_feed(&ws->tls, data, len, plaintext, ws, l->plainbuf,
-                                         WSC__READ_BUFFER)
+    int rc = l->plainbuf ? wsc__tls_feed(&ws->tls, data, len, wsc__socket_plaintext, ws,
+                                         l->plainbuf, WSC__READ_BUFFER)
                          : WSC_ENOMEM;
     if (rc == 1) { /* TLS is up: now the WebSocket handshake */
-      start_ws_handshake(ws);
-      if (!ws->failed) rc = wsc__tls_feed(&ws->tls, NULL, 0, plaintext, ws, l->plainbuf,
-                                          WSC__READ_BUFFER);
+      if (ws->role->tls_up) ws->role->tls_up(ws);
+      if (!ws->failed)
+        rc = wsc__tls_feed(&ws->tls, NULL, 0, wsc__socket_plaintext, ws, l->plainbuf,
+                           WSC__READ_BUFFER);
     }
     if (rc == 2) /* close_notify: the peer's end of the stream */
       tcp_end(ws, 0);
@@ -329,10 +348,53 @@ static void tcp_closed(void *user) {
   enter(ws);
   ws->transport_closed = 1;
   finish(ws);
+  if (!ws->free_requested && ws->role->closed) ws->role->closed(ws);
   leave(ws);
 }
 
-static const wsc__tcp_callbacks tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_closed};
+static void tcp_drain(void *user) {
+  wsc_socket *ws = user;
+  if (!ws->above_hwm || ws->ready_state != WSC_OPEN) return;
+  ws->above_hwm = 0;
+  enter(ws);
+  wsc_event ev;
+  ev.type = WSC_EVENT_DRAIN;
+  dispatch(ws, &ev);
+  leave(ws);
+}
+
+const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_closed,
+                                                      tcp_drain};
+
+static void keepalive_tick(wsc_socket *ws) {
+  uint64_t now = uv_now(ws->loop->uv);
+  if (ws->idle_timeout_ms && now - ws->last_read_ms >= ws->idle_timeout_ms) {
+    ws->ready_state = WSC_CLOSING;
+    if (wsc__conn_close(&ws->conn, WSC_CLOSE_GOING_AWAY, "idle timeout", 12) != 0)
+      fail(ws, WSC_ETIMEDOUT, "idle timeout");
+    else
+      wsc__socket_timer(ws, ws->close_timeout_ms);
+    return;
+  }
+  if (ws->ping_interval_ms) {
+    if (ws->ping_outstanding) {
+      fail(ws, WSC_ETIMEDOUT, "no Pong to the keepalive Ping: peer unresponsive");
+      return;
+    }
+    int rc = wsc__conn_ping(&ws->conn, "wsc", 3);
+    if (rc) {
+      fail(ws, rc, "could not send a keepalive Ping");
+      return;
+    }
+    ws->ping_outstanding = 1;
+  }
+  uint32_t tick = ws->ping_interval_ms;
+  if (ws->idle_timeout_ms) {
+    uint64_t left = ws->idle_timeout_ms - (now - ws->last_read_ms);
+    if (!tick || left < tick) tick = (uint32_t)left;
+  }
+  wsc__socket_timer(ws, tick);
+}
 
 static void on_timeout(uv_timer_t *t) {
   wsc_socket *ws = container_of(container_of(t, wsc__tcp, timer), wsc_socket, tcp);
@@ -341,120 +403,16 @@ static void on_timeout(uv_timer_t *t) {
     wsc__tcp_close(&ws->tcp); /* the peer did not end TCP in time: we do */
   else if (!ws->hs_done)
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the opening handshake");
-  else if (ws->ready_state == WSC_OPEN && ws->ping_outstanding)
-    fail(ws, WSC_ETIMEDOUT, "no Pong to the keepalive Ping: peer unresponsive");
-  else if (ws->ready_state == WSC_OPEN) { /* keepalive tick */
-    int rc = wsc__conn_ping(&ws->conn, "wsc", 3);
-    if (rc)
-      fail(ws, rc, "could not send a keepalive Ping");
-    else {
-      ws->ping_outstanding = 1;
-      wsc__tcp_timer(&ws->tcp, ws->opts.ping_interval_ms, on_timeout);
-    }
-  } else
+  else if (ws->ready_state == WSC_OPEN)
+    keepalive_tick(ws);
+  else
     fail(ws, WSC_ETIMEDOUT, "timed out waiting for the closing handshake");
   leave(ws);
 }
 
-/* ---- construction ------------------------------------------------------- */
+/* ---- public: lifetime and attributes ------------------------------------ */
 
 void wsc_options_init(wsc_options *o) { memset(o, 0, sizeof *o); }
-
-static void copy_options(wsc_socket *ws, const wsc_options *in) {
-  if (in) ws->opts = *in;
-  wsc_options *o = &ws->opts;
-  if (!o->connect_timeout_ms) o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT;
-  if (!o->handshake_timeout_ms) o->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
-  if (!o->close_timeout_ms) o->close_timeout_ms = DEFAULT_CLOSE_TIMEOUT;
-}
-
-/* A copy of a string array in one allocation: the pointers, then the strings. */
-static const char *const *copy_strv(const char *const *v, size_t n) {
-  size_t bytes = n * sizeof(char *);
-  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
-  char **out = malloc(bytes);
-  if (!out) return NULL;
-  char *p = (char *)(out + n);
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(v[i]) + 1;
-    memcpy(p, v[i], len);
-    out[i] = p;
-    p += len;
-  }
-  return (const char *const *)out;
-}
-
-static char *make_origin(const wsc__url *u) {
-  size_t n = strlen(u->host) + 24;
-  char *s = malloc(n);
-  if (!s) return NULL;
-  if (u->port_explicit) /* set only for a non-default port */
-    snprintf(s, n, "%s://%s:%u", u->secure ? "wss" : "ws", u->host, (unsigned)u->port);
-  else
-    snprintf(s, n, "%s://%s", u->secure ? "wss" : "ws", u->host);
-  return s;
-}
-
-int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
-                   size_t nprotocols, const wsc_options *opts, wsc_socket **out) {
-  if (!loop || !url || !out || (nprotocols && !protocols)) return WSC_EINVAL;
-  *out = NULL;
-  wsc_socket *ws = calloc(1, sizeof *ws);
-  if (!ws) return WSC_ENOMEM;
-  ws->loop = loop;
-  loop->nsockets++;
-  int rc = wsc__url_parse(url, &ws->url);
-  if (rc == 0) rc = wsc__subprotocols_check(protocols, nprotocols);
-  if (rc) goto fail;
-  copy_options(ws, opts);
-  rc = WSC_ENOMEM;
-  ws->origin = make_origin(&ws->url);
-  ws->protocol = strdup("");
-  ws->extensions = strdup("");
-  if (!ws->origin || !ws->protocol || !ws->extensions) goto fail;
-  /* the handshake config: validate it now so a bad header is the caller's
-   * error, not an asynchronous failure */
-  wsc__hs_client_config *h = &ws->hs_cfg;
-  h->host = ws->url.host_header;
-  h->target = ws->url.resource;
-  h->max_size = ws->opts.max_handshake;
-  if (nprotocols && !(h->protocols = copy_strv(protocols, nprotocols))) goto fail;
-  h->nprotocols = nprotocols;
-  if (ws->opts.nheaders && !(h->headers = copy_strv(ws->opts.headers, ws->opts.nheaders)))
-    goto fail;
-  h->nheaders = ws->opts.nheaders;
-  ws->opts.headers = NULL; /* the caller's array is not kept */
-  if (ws->opts.origin) {
-    if (wsc__buf_append(&ws->owned, ws->opts.origin, strlen(ws->opts.origin) + 1)) goto fail;
-    h->origin = (const char *)ws->owned.data;
-  }
-  ws->opts.origin = NULL;
-  {
-    wsc__buf probe = {0};
-    rc = wsc__hs_client_start(&ws->hs, h, &probe);
-    wsc__buf_free(&probe);
-    wsc__hs_client_free(&ws->hs);
-    if (rc) goto fail;
-  }
-  ws->conn_cfg.role = WSC__CLIENT;
-  ws->conn_cfg.max_frame = ws->opts.max_frame;
-  ws->conn_cfg.max_message = ws->opts.max_message;
-  ws->conn_cfg.on_event = core_event;
-  ws->conn_cfg.on_send = core_send;
-  wsc__conn_init(&ws->conn, &ws->conn_cfg, ws);
-  ws->ready_state = WSC_CONNECTING;
-  ws->binary_type = WSC_BINARY_BLOB;
-  wsc__tcp_init(&ws->tcp, loop, &tcp_callbacks, ws);
-  rc = wsc__tcp_connect(&ws->tcp, ws->url.hostname_for_connect, ws->url.port,
-                        ws->opts.connect_timeout_ms);
-  if (rc) fail(ws, rc, uv_strerror(rc)); /* reported through the events */
-  *out = ws;
-  return 0;
-fail:
-  ws->transport_closed = 1;
-  release_memory(ws);
-  return rc;
-}
 
 void wsc_socket_free(wsc_socket *ws) {
   if (!ws || ws->free_requested) return;
@@ -463,9 +421,7 @@ void wsc_socket_free(wsc_socket *ws) {
   leave(ws);
 }
 
-/* ---- attributes --------------------------------------------------------- */
-
-const char *wsc_socket_url(const wsc_socket *ws) { return ws->url.href; }
+const char *wsc_socket_url(const wsc_socket *ws);
 int wsc_socket_ready_state(const wsc_socket *ws) { return ws->ready_state; }
 uint64_t wsc_socket_buffered_amount(const wsc_socket *ws) {
   return wsc__tcp_buffered(&ws->tcp) + ws->discarded;
@@ -480,15 +436,39 @@ int wsc_socket_error(const wsc_socket *ws, const char **message) {
   if (message) *message = ws->error ? ws->error_msg : "";
   return ws->error;
 }
+struct wsc_server *wsc_socket_server(const wsc_socket *ws) { return ws->server; }
+
+int wsc_socket_pause(wsc_socket *ws) {
+  if (ws->ready_state == WSC_CLOSED) return WSC_EINVALIDSTATE;
+  ws->paused = 1;
+  wsc__tcp_read_stop(&ws->tcp);
+  return 0;
+}
+
+int wsc_socket_resume(wsc_socket *ws) {
+  if (ws->ready_state == WSC_CLOSED) return WSC_EINVALIDSTATE;
+  if (!ws->paused) return 0;
+  ws->paused = 0;
+  int rc = wsc__tcp_read_start(&ws->tcp);
+  return rc;
+}
 
 /* ---- send and close ----------------------------------------------------- */
 
-static int send_message(wsc_socket *ws, unsigned op, const void *data, size_t len) {
+/* 0 when a message may be queued now; 1 when it is to be discarded (and
+ * counted); or an error. */
+static int send_gate(wsc_socket *ws, size_t len) {
   if (ws->ready_state == WSC_CONNECTING) return WSC_EINVALIDSTATE;
-  if (ws->ready_state != WSC_OPEN || ws->conn.close_sent) {
+  if (ws->ready_state != WSC_OPEN || ws->conn.close_sent || ws->failed) {
     ws->discarded += len; /* the standard: counted, never sent */
-    return 0;
+    return 1;
   }
+  return 0;
+}
+
+static int send_message(wsc_socket *ws, unsigned op, const void *data, size_t len) {
+  int gate = send_gate(ws, len);
+  if (gate) return gate < 0 ? gate : 0;
   if (ws->conn.send_op) return WSC_EINVALIDSTATE; /* a fragmented message is open */
   ws->payload_hint = len;
   int rc = wsc__conn_send(&ws->conn, op, data, len);
@@ -512,10 +492,8 @@ int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, in
   unsigned op = is_text ? WSC__OP_TEXT : WSC__OP_BINARY;
   if (ws->ready_state == WSC_CONNECTING) return WSC_EINVALIDSTATE;
   if (ws->conn.send_op && ws->conn.send_op != op) return WSC_EINVAL;
-  if (ws->ready_state != WSC_OPEN || ws->conn.close_sent) {
-    ws->discarded += length;
-    return 0;
-  }
+  int gate = send_gate(ws, length);
+  if (gate) return gate < 0 ? gate : 0;
   if (is_text) { /* validate on a copy: a rejected piece leaves no trace */
     wsc__utf8 v = ws->conn.send_op ? ws->out_utf8 : (wsc__utf8){0};
     if (wsc__utf8_feed(&v, data, length, NULL) != 0 || (fin && wsc__utf8_finish(&v) != 0))
@@ -528,6 +506,36 @@ int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, in
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message fragment");
   return 0;
+}
+
+int wsc_broadcast(wsc_socket *const *sockets, size_t n, const void *data, size_t length,
+                  int is_text) {
+  if (n && !sockets) return WSC_EINVAL;
+  if (is_text && length && wsc__utf8_valid((const uint8_t *)data, length) != 0)
+    return WSC_ESYNTAX;
+  unsigned op = is_text ? WSC__OP_TEXT : WSC__OP_BINARY;
+  /* a server's frame is unmasked: one header serves every server socket */
+  uint8_t hdr[WSC__FRAME_MAX_HEADER];
+  size_t hlen = wsc__frame_write_header(hdr, 1, 0, op, length, NULL);
+  int count = 0;
+  for (size_t i = 0; i < n; i++) {
+    wsc_socket *ws = sockets[i];
+    if (!ws || ws->ready_state != WSC_OPEN) continue;
+    if (!ws->server || ws->conn.send_op || ws->conn.rsv_allowed || ws->tls.ssl) {
+      /* masking, an open fragmented message, an extension or TLS: per socket */
+      if (send_message(ws, op, data, length) == 0 && !ws->failed) count++;
+      continue;
+    }
+    if (send_gate(ws, length)) continue;
+    int rc = write_bytes(ws, hdr, hlen, 0);
+    if (rc == 0) rc = write_bytes(ws, data, length, length);
+    if (rc == WSC_ENOMEM) return rc;
+    if (rc)
+      fail(ws, rc, "could not queue a message");
+    else
+      count++;
+  }
+  return count;
 }
 
 int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason_length) {
@@ -545,8 +553,22 @@ int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason
     if (rc)
       fail(ws, rc, "could not send the Close frame");
     else
-      wsc__tcp_timer(&ws->tcp, ws->opts.close_timeout_ms, on_timeout);
+      wsc__socket_timer(ws, ws->close_timeout_ms);
   }
+  leave(ws);
+  return 0;
+}
+
+/* The server's shutdown closes with 1001, which close() does not accept. */
+int wsc__socket_close_going_away(wsc_socket *ws);
+int wsc__socket_close_going_away(wsc_socket *ws) {
+  if (ws->ready_state != WSC_OPEN) return 0;
+  enter(ws);
+  ws->ready_state = WSC_CLOSING;
+  if (wsc__conn_close(&ws->conn, WSC_CLOSE_GOING_AWAY, "server shutting down", 20) != 0)
+    fail(ws, WSC_ECLOSED, "could not send the Close frame");
+  else
+    wsc__socket_timer(ws, ws->close_timeout_ms);
   leave(ws);
   return 0;
 }
@@ -555,7 +577,7 @@ int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason
 
 static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *user,
                int is_handler) {
-  if ((unsigned)type > WSC_EVENT_CLOSE || !fn) return WSC_EINVAL;
+  if ((unsigned)type >= WSC__NEVENTS || !fn) return WSC_EINVAL;
   wsc__listeners *L = &ws->listeners[type];
   for (size_t i = 0; i < L->n; i++) {
     wsc__listener *l = &L->v[i];
@@ -580,7 +602,7 @@ static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *us
 
 static int remove_matching(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *user,
                            int is_handler) {
-  if ((unsigned)type > WSC_EVENT_CLOSE) return WSC_EINVAL;
+  if ((unsigned)type >= WSC__NEVENTS) return WSC_EINVAL;
   wsc__listeners *L = &ws->listeners[type];
   for (size_t i = 0; i < L->n; i++) {
     wsc__listener *l = &L->v[i];
@@ -613,6 +635,9 @@ int wsc_socket_set_onerror(wsc_socket *ws, wsc_listener_fn fn, void *user) {
 }
 int wsc_socket_set_onclose(wsc_socket *ws, wsc_listener_fn fn, void *user) {
   return set_handler(ws, WSC_EVENT_CLOSE, fn, user);
+}
+int wsc_socket_set_ondrain(wsc_socket *ws, wsc_listener_fn fn, void *user) {
+  return set_handler(ws, WSC_EVENT_DRAIN, fn, user);
 }
 int wsc_socket_add_listener(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn,
                             void *user) {

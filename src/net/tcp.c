@@ -2,6 +2,7 @@
  * loop's shared buffer, a two-buffer coalescing write queue. */
 #include "net/tcp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +124,46 @@ int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t time
   return 0;
 }
 
+int wsc__tcp_accept(wsc__tcp *t, void *server_stream) {
+  int rc = uv_timer_init(t->loop->uv, &t->timer);
+  if (rc) return rc;
+  t->timer.data = t;
+  t->open_handles = 1;
+  rc = uv_tcp_init(t->loop->uv, &t->handle);
+  if (rc) return rc; /* the timer is closed by wsc__tcp_close */
+  t->handle.data = t;
+  t->open_handles++;
+  t->tcp_open = 1;
+  rc = uv_accept((uv_stream_t *)server_stream, (uv_stream_t *)&t->handle);
+  if (rc) return rc;
+  uv_tcp_nodelay(&t->handle, 1);
+  t->connected = 1;
+  return 0;
+}
+
+int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int rc = uv_tcp_getpeername(&t->handle, (struct sockaddr *)&ss, &len);
+  if (rc) return rc;
+  char ip[64] = "";
+  if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    uv_ip6_name(a, ip, sizeof ip);
+    snprintf(out, n, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    uv_ip4_name(a, ip, sizeof ip);
+    snprintf(out, n, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+  }
+  return 0;
+}
+
 /* ---- writing ------------------------------------------------------------ */
+
+/* Buffers grown by a burst are released once empty, so an idle connection
+ * holds no write memory. */
+#define KEEP_WRITE_BUFFER (64 * 1024)
 
 static void start_write(wsc__tcp *t);
 
@@ -137,10 +177,16 @@ static void on_written(uv_write_t *req, int status) {
     t->cb->on_end(t->user, status);
     return;
   }
-  if (t->pending.len)
+  if (t->inflight.cap > KEEP_WRITE_BUFFER) wsc__buf_free(&t->inflight);
+  if (t->pending.len) {
     start_write(t);
-  else if (t->shutdown_after_write)
+    return;
+  }
+  if (t->pending.cap > KEEP_WRITE_BUFFER) wsc__buf_free(&t->pending);
+  if (t->shutdown_after_write)
     wsc__tcp_shutdown(t);
+  else if (t->cb->on_drain)
+    t->cb->on_drain(t->user);
 }
 
 static void start_write(wsc__tcp *t) {

@@ -27,6 +27,8 @@ typedef struct wsc__tcp_callbacks {
   void (*on_end)(void *user, int status);
   /* All handles are closed: the transport's memory may be released. */
   void (*on_closed)(void *user);
+  /* Everything queued has been handed to the kernel (may be NULL). */
+  void (*on_drain)(void *user);
 } wsc__tcp_callbacks;
 
 typedef struct wsc__tcp {
@@ -54,6 +56,11 @@ void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks 
  * turn, all within timeout_ms. 0 or a libuv error (then on_connect is not
  * called). */
 int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
+/* Take the next connection from a listening uv_tcp_t (passed as void *).
+ * 0, or a libuv error (then call wsc__tcp_close; on_closed follows). */
+int wsc__tcp_accept(wsc__tcp *t, void *server_stream);
+/* The peer's address, "1.2.3.4:5" or "[::1]:5". 0 or a libuv error. */
+int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n);
 /* Queue bytes; payload is how many of them count towards bufferedAmount
  * (the rest is framing). 0, WSC_ENOMEM, or WSC_ECLOSED. */
 int wsc__tcp_write(wsc__tcp *t, const void *data, size_t len, uint64_t payload);

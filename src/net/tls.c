@@ -1,4 +1,4 @@
-/* tls.c - OpenSSL 3 over memory BIOs: the client side. */
+/* tls.c - OpenSSL 3 over memory BIOs: client and server sessions. */
 #include "net/tls.h"
 
 #include <limits.h>
@@ -82,8 +82,48 @@ static int handshake(wsc__tls *t) {
   return fail(t, r, "TLS handshake failed");
 }
 
-int wsc__tls_client_start(wsc__tls *t, SSL_CTX *ctx, const char *host, int host_is_ip,
-                          int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user) {
+/* ALPN on the server: http/1.1 if the client offers it; no ALPN otherwise. */
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg) {
+  (void)ssl;
+  (void)arg;
+  unsigned char *sel = NULL;
+  if (SSL_select_next_proto(&sel, outlen, (const unsigned char *)"\x08http/1.1", 9, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = sel;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file,
+                             const char *client_ca_file, char *err, size_t errlen) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) {
+    openssl_reason(err, errlen, "cannot create a TLS context");
+    return NULL;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key_file ? key_file : cert_file, SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    openssl_reason(err, errlen, "cannot load the server certificate and key");
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  if (client_ca_file) {
+    if (SSL_CTX_load_verify_locations(ctx, client_ca_file, NULL) != 1) {
+      openssl_reason(err, errlen, "cannot load the client CA file");
+      SSL_CTX_free(ctx);
+      return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+  }
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+  return ctx;
+}
+
+static int new_session(wsc__tls *t, SSL_CTX *ctx,
+                       int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user) {
   memset(t, 0, sizeof *t);
   t->write = write;
   t->user = user;
@@ -98,6 +138,21 @@ int wsc__tls_client_start(wsc__tls *t, SSL_CTX *ctx, const char *host, int host_
     return WSC_ENOMEM;
   }
   SSL_set_bio(t->ssl, t->rbio, t->wbio); /* the SSL owns them now */
+  return 0;
+}
+
+int wsc__tls_server_start(wsc__tls *t, SSL_CTX *ctx,
+                          int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user) {
+  int rc = new_session(t, ctx, write, user);
+  if (rc) return rc;
+  SSL_set_accept_state(t->ssl);
+  return 0;
+}
+
+int wsc__tls_client_start(wsc__tls *t, SSL_CTX *ctx, const char *host, int host_is_ip,
+                          int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user) {
+  int rc = new_session(t, ctx, write, user);
+  if (rc) return rc;
   SSL_set_connect_state(t->ssl);
   int ok = 1;
   if (!host_is_ip) ok = SSL_set_tlsext_host_name(t->ssl, host) == 1; /* SNI: names only */
@@ -109,7 +164,7 @@ int wsc__tls_client_start(wsc__tls *t, SSL_CTX *ctx, const char *host, int host_
     openssl_reason(t->error, sizeof t->error, "cannot set up TLS for this host");
     return WSC_ETLS;
   }
-  int rc = handshake(t);
+  rc = handshake(t);
   return rc < 0 ? rc : 0;
 }
 

@@ -39,6 +39,18 @@ SSL_CTX *wsc__tls_client_ctx(const wsc__tls_config *cfg, char *err, size_t errle
 int wsc__tls_client_start(wsc__tls *t, SSL_CTX *ctx, const char *host, int host_is_ip,
                           int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user);
 
+/* A server context: certificate chain and key (PEM; key_file NULL = in
+ * cert_file), client certificates required and verified against
+ * client_ca_file when it is not NULL, ALPN http/1.1. NULL on failure with the
+ * reason in err. */
+SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file,
+                             const char *client_ca_file, char *err, size_t errlen);
+
+/* Start a server session: the handshake proceeds as the client's records are
+ * fed in. 0, or WSC_ENOMEM with t->error set. */
+int wsc__tls_server_start(wsc__tls *t, SSL_CTX *ctx,
+                          int (*write)(void *, const uint8_t *, size_t, uint64_t), void *user);
+
 /* Feed ciphertext. Decrypted bytes go to on_plain (which returns non-zero to
  * stop). Returns 0, 1 when the handshake has just completed (call again with
  * nothing to get any plaintext that came with it), or WSC_ETLS with t->error

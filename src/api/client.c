@@ -1,0 +1,213 @@
+/* client.c - the client role of wsc_socket: new WebSocket(url, protocols).
+ * Parses the URL, resolves and connects, starts TLS for wss, sends the
+ * upgrade request and checks the response; from then on socket.c runs the
+ * connection. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/loop.h"
+#include "api/socket.h"
+
+#define DEFAULT_CONNECT_TIMEOUT 10000
+#define DEFAULT_HANDSHAKE_TIMEOUT 10000
+#define DEFAULT_CLOSE_TIMEOUT 5000
+#define DEFAULT_HIGH_WATER_MARK (1024 * 1024)
+
+void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
+                           uint64_t max_message);
+
+/* What only a client socket holds. */
+typedef struct wsc__client {
+  wsc__url url;
+  char *origin;                /* serialised origin of url, for MessageEvent */
+  wsc_options opts;            /* copied; strings below are owned copies */
+  wsc__buf owned;              /* storage for the copied option strings */
+  wsc__hs_client_config hs_cfg;
+  wsc__hs_client hs;
+  wsc__conn_config conn_cfg;
+  SSL_CTX *tls_ctx;
+} wsc__client;
+
+static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
+
+const char *wsc_socket_url(const wsc_socket *ws) {
+  return ws->server ? "" : client_of(ws)->url.href;
+}
+
+/* ---- the handshake ------------------------------------------------------ */
+
+/* Send the HTTP upgrade request (over TLS when secure). */
+static void start_ws_handshake(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  wsc__buf req = {0};
+  int rc = wsc__hs_client_start(&c->hs, &c->hs_cfg, &req);
+  if (rc == 0) rc = wsc__socket_write_raw(ws, req.data, req.len);
+  wsc__buf_free(&req);
+  if (rc) wsc__socket_fail(ws, rc, "could not start the opening handshake");
+}
+
+static int tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload) {
+  wsc_socket *ws = user;
+  return wsc__tcp_write(&ws->tcp, data, len, payload);
+}
+
+static void start_tls(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  wsc__tls_config cfg = {c->opts.tls_ca_file, c->opts.tls_cert_file, c->opts.tls_key_file,
+                         c->opts.tls_insecure};
+  char err[160];
+  c->tls_ctx = wsc__tls_client_ctx(&cfg, err, sizeof err);
+  if (!c->tls_ctx) {
+    wsc__socket_fail(ws, WSC_ETLS, err);
+    return;
+  }
+  int rc = wsc__tls_client_start(&ws->tls, c->tls_ctx, c->url.hostname_for_connect,
+                                 c->url.host_kind != WSC__URL_HOST_DOMAIN, tls_to_tcp, ws);
+  if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
+}
+
+static void connected(wsc_socket *ws, int status, const char *message) {
+  wsc__client *c = client_of(ws);
+  if (status) {
+    wsc__socket_fail(ws, status, message);
+  } else {
+    /* the handshake timeout covers TLS and the HTTP upgrade */
+    wsc__socket_timer(ws, c->opts.handshake_timeout_ms);
+    int rc = wsc__tcp_read_start(&ws->tcp);
+    if (rc)
+      wsc__socket_fail(ws, rc, uv_strerror(rc));
+    else if (c->url.secure)
+      start_tls(ws);
+    else
+      start_ws_handshake(ws);
+  }
+}
+
+static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
+  wsc__client *c = client_of(ws);
+  int rc = wsc__hs_client_recv(&c->hs, data, len, used);
+  if (rc < 0) {
+    wsc__socket_fail(ws, rc, c->hs.error);
+    return -1;
+  }
+  if (rc == 0) return 0;
+  wsc__socket_open(ws, c->hs.protocol, c->hs.extensions, NULL, NULL);
+  wsc__hs_client_free(&c->hs);
+  return 1;
+}
+
+static void release(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  if (!c) return;
+  wsc__hs_client_free(&c->hs);
+  SSL_CTX_free(c->tls_ctx);
+  wsc__url_free(&c->url);
+  wsc__buf_free(&c->owned);
+  free(c->origin);
+  free((void *)c->hs_cfg.protocols);
+  free((void *)c->hs_cfg.headers);
+  free(c);
+}
+
+static const wsc__role_ops client_role = {connected, handshake_recv, start_ws_handshake, release, NULL};
+
+/* ---- construction ------------------------------------------------------- */
+
+static void copy_options(wsc__client *c, const wsc_options *in) {
+  if (in) c->opts = *in;
+  wsc_options *o = &c->opts;
+  if (!o->connect_timeout_ms) o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT;
+  if (!o->handshake_timeout_ms) o->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
+  if (!o->close_timeout_ms) o->close_timeout_ms = DEFAULT_CLOSE_TIMEOUT;
+  if (!o->high_water_mark) o->high_water_mark = DEFAULT_HIGH_WATER_MARK;
+}
+
+/* A copy of a string array in one allocation: the pointers, then the strings. */
+static const char *const *copy_strv(const char *const *v, size_t n) {
+  size_t bytes = n * sizeof(char *);
+  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
+  char **out = malloc(bytes);
+  if (!out) return NULL;
+  char *p = (char *)(out + n);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(v[i]) + 1;
+    memcpy(p, v[i], len);
+    out[i] = p;
+    p += len;
+  }
+  return (const char *const *)out;
+}
+
+static char *make_origin(const wsc__url *u) {
+  size_t n = strlen(u->host) + 24;
+  char *s = malloc(n);
+  if (!s) return NULL;
+  if (u->port_explicit) /* set only for a non-default port */
+    snprintf(s, n, "%s://%s:%u", u->secure ? "wss" : "ws", u->host, (unsigned)u->port);
+  else
+    snprintf(s, n, "%s://%s", u->secure ? "wss" : "ws", u->host);
+  return s;
+}
+
+/* Validate and copy the handshake configuration, so that a bad header is the
+ * caller's error, not an asynchronous failure. */
+static int setup_handshake(wsc__client *c, const char *const *protocols, size_t nprotocols) {
+  wsc__hs_client_config *h = &c->hs_cfg;
+  h->host = c->url.host_header;
+  h->target = c->url.resource;
+  h->max_size = c->opts.max_handshake;
+  if (nprotocols && !(h->protocols = copy_strv(protocols, nprotocols))) return WSC_ENOMEM;
+  h->nprotocols = nprotocols;
+  if (c->opts.nheaders && !(h->headers = copy_strv(c->opts.headers, c->opts.nheaders)))
+    return WSC_ENOMEM;
+  h->nheaders = c->opts.nheaders;
+  c->opts.headers = NULL; /* the caller's array is not kept */
+  if (c->opts.origin) {
+    if (wsc__buf_append(&c->owned, c->opts.origin, strlen(c->opts.origin) + 1))
+      return WSC_ENOMEM;
+    h->origin = (const char *)c->owned.data;
+  }
+  c->opts.origin = NULL;
+  wsc__buf probe = {0};
+  int rc = wsc__hs_client_start(&c->hs, h, &probe);
+  wsc__buf_free(&probe);
+  wsc__hs_client_free(&c->hs);
+  return rc;
+}
+
+int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
+                   size_t nprotocols, const wsc_options *opts, wsc_socket **out) {
+  if (!loop || !url || !out || (nprotocols && !protocols)) return WSC_EINVAL;
+  *out = NULL;
+  wsc_socket *ws = wsc__socket_alloc(loop, &client_role);
+  wsc__client *c = ws ? calloc(1, sizeof *c) : NULL;
+  if (!c) {
+    if (ws) wsc__socket_release(ws);
+    return WSC_ENOMEM;
+  }
+  ws->role_data = c;
+  int rc = wsc__url_parse(url, &c->url);
+  if (rc == 0) rc = wsc__subprotocols_check(protocols, nprotocols);
+  if (rc) goto fail;
+  copy_options(c, opts);
+  rc = WSC_ENOMEM;
+  if (!(c->origin = make_origin(&c->url))) goto fail;
+  ws->origin = c->origin;
+  rc = setup_handshake(c, protocols, nprotocols);
+  if (rc) goto fail;
+  ws->close_timeout_ms = c->opts.close_timeout_ms;
+  ws->ping_interval_ms = c->opts.ping_interval_ms;
+  ws->high_water_mark = c->opts.high_water_mark;
+  wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
+  ws->conn_cfg = &c->conn_cfg;
+  wsc__conn_init(&ws->conn, ws->conn_cfg, ws);
+  rc = wsc__tcp_connect(&ws->tcp, c->url.hostname_for_connect, c->url.port,
+                        c->opts.connect_timeout_ms);
+  if (rc) wsc__socket_fail(ws, rc, uv_strerror(rc)); /* reported through the events */
+  *out = ws;
+  return 0;
+fail:
+  ws->transport_closed = 1;
+  wsc__socket_release(ws);
+  return rc;
+}
