@@ -1,0 +1,488 @@
+/* server.c - wsc_server: listen, accept, run the server side of the opening
+ * handshake (origin check, the application's decision, 101 or a refusal, or
+ * a plain HTTP answer), then hand the connection out as a wsc_socket, the
+ * same object a client uses. Also the server's list of sockets, broadcast and
+ * graceful shutdown. */
+#include "api/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "api/loop.h"
+
+#define DEFAULT_BACKLOG 511
+#define DEFAULT_MAX_CONNECTIONS 100000
+#define DEFAULT_HANDSHAKE_TIMEOUT 10000
+#define DEFAULT_CLOSE_TIMEOUT 5000
+#define DEFAULT_SHUTDOWN_TIMEOUT 5000
+#define DEFAULT_HIGH_WATER_MARK (1024 * 1024)
+#define DEFAULT_MAX_BUFFERED ((uint64_t)64 * 1024 * 1024)
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static void maybe_done(wsc_server *srv);
+
+/* ---- the server role of a socket ---------------------------------------- */
+
+static void unlink_socket(wsc_socket *ws) {
+  wsc_server *srv = ws->server;
+  if (!srv) return;
+  if (ws->srv_prev) ws->srv_prev->srv_next = ws->srv_next;
+  else srv->sockets = ws->srv_next;
+  if (ws->srv_next) ws->srv_next->srv_prev = ws->srv_prev;
+  ws->srv_prev = ws->srv_next = NULL;
+  ws->server = NULL;
+  srv->nconns--;
+  maybe_done(srv);
+}
+
+static void release(wsc_socket *ws) {
+  wsc__hs_server *hs = ws->role_data;
+  if (hs) {
+    wsc__hs_server_free(hs);
+    free(hs);
+    ws->role_data = NULL;
+  }
+  unlink_socket(ws);
+}
+
+/* Server sockets belong to the server: freed once closed. */
+static void closed(wsc_socket *ws) { wsc_socket_free(ws); }
+
+static int origin_allowed(const wsc_server *srv, const wsc__hs_server *hs) {
+  if (!srv->opts.norigins) return 1;
+  if (!hs->origin.ptr) return 0;
+  for (size_t i = 0; i < srv->opts.norigins; i++)
+    if (strlen(srv->origins[i]) == hs->origin.len &&
+        memcmp(srv->origins[i], hs->origin.ptr, hs->origin.len) == 0)
+      return 1;
+  return 0;
+}
+
+/* The server's own preference: the first of its protocols the client offered. */
+static const char *default_protocol(const wsc_server *srv, const wsc__hs_server *hs) {
+  for (size_t i = 0; i < srv->opts.nprotocols; i++)
+    if (wsc__hs_server_offered(hs, srv->protocols[i])) return srv->protocols[i];
+  return NULL;
+}
+
+static void refuse(wsc_socket *ws, int status, const char *body) {
+  wsc__buf out = {0};
+  if (wsc__hs_server_reject(status, body, NULL, 0, &out) == 0 && out.len)
+    wsc__socket_write_raw(ws, out.data, out.len);
+  wsc__buf_free(&out);
+  wsc__socket_fail(ws, WSC_EHANDSHAKE, body);
+}
+
+void wsc__request_send(wsc_request *req, const wsc__buf *response) {
+  wsc__socket_write_raw(req->ws, response->data, response->len);
+  /* one request per connection: close once the response is out */
+  wsc__socket_fail(req->ws, WSC_ECLOSED, "HTTP response sent");
+}
+
+static void call_on_connection(wsc_socket *ws, void *arg) {
+  wsc_request *req = arg;
+  wsc_server *srv = req->srv;
+  if (srv->on_connection) srv->on_connection(srv, ws, req, srv->connection_user);
+}
+
+static void request_done(wsc_request *req) {
+  free(req->path);
+  free(req->protocols);
+}
+
+static int request_init(wsc_request *req, wsc_socket *ws, wsc__hs_server *hs, int upgrade) {
+  memset(req, 0, sizeof *req);
+  req->srv = ws->server;
+  req->ws = ws;
+  req->hs = hs;
+  req->upgrade = upgrade;
+  req->path = malloc(hs->path.len + 1);
+  if (!req->path) return WSC_ENOMEM;
+  memcpy(req->path, hs->path.ptr, hs->path.len);
+  req->path[hs->path.len] = 0;
+  if (wsc__tcp_peer_name(&ws->tcp, req->peer, sizeof req->peer) != 0) req->peer[0] = 0;
+  return 0;
+}
+
+/* A complete upgrade request: check, decide, answer. 1 when OPEN, -1 else. */
+static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
+  wsc_server *srv = ws->server;
+  if (!origin_allowed(srv, hs)) {
+    refuse(ws, 403, "origin not allowed");
+    return -1;
+  }
+  wsc_request req;
+  if (request_init(&req, ws, hs, 1) != 0) {
+    refuse(ws, 500, "out of memory");
+    return -1;
+  }
+  if (srv->on_upgrade) srv->on_upgrade(srv, &req, srv->upgrade_user);
+  if (ws->free_requested || ws->failed || (req.decided && !req.accepted)) {
+    request_done(&req);
+    return -1;
+  }
+  const char *protocol = req.decided ? req.protocol : default_protocol(srv, hs);
+  wsc__buf out = {0};
+  int rc = wsc__hs_server_accept(hs, protocol, NULL, NULL, 0, &out);
+  if (rc == 0) rc = wsc__socket_write_raw(ws, out.data, out.len);
+  wsc__buf_free(&out);
+  if (rc) {
+    request_done(&req);
+    wsc__socket_fail(ws, rc, "could not send the 101 response");
+    return -1;
+  }
+  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
+  wsc__socket_open(ws, protocol, "", call_on_connection, &req);
+  request_done(&req);
+  return 1;
+}
+
+static void plain_http(wsc_socket *ws, wsc__hs_server *hs) {
+  wsc_server *srv = ws->server;
+  wsc_request req;
+  if (request_init(&req, ws, hs, 0) != 0) {
+    refuse(ws, 500, "out of memory");
+    return;
+  }
+  if (srv->on_http) srv->on_http(srv, &req, srv->http_user);
+  if (!req.decided && !ws->free_requested && !ws->failed) refuse(ws, 404, "not found");
+  request_done(&req);
+}
+
+static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
+  wsc__hs_server *hs = ws->role_data;
+  int rc = wsc__hs_server_recv(hs, data, len, used);
+  if (rc == 0) return 0;
+  if (rc < 0) {
+    refuse(ws, hs->status ? hs->status : 400, hs->error ? hs->error : "bad request");
+    return -1;
+  }
+  if (rc == 2) {
+    plain_http(ws, hs);
+    return -1;
+  }
+  rc = upgrade(ws, hs);
+  if (ws->role_data) { /* the request's views are no longer needed */
+    wsc__hs_server_free(hs);
+    free(hs);
+    ws->role_data = NULL;
+  }
+  return rc;
+}
+
+static const wsc__role_ops server_role = {NULL, handshake_recv, NULL, release, closed};
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void on_connection(uv_stream_t *listener, int status) {
+  wsc_server *srv = container_of(listener, wsc_server, listener);
+  if (status < 0 || srv->closing) return;
+  wsc_socket *ws = wsc__socket_alloc(srv->loop, &server_role);
+  wsc__hs_server *hs = ws ? malloc(sizeof *hs) : NULL;
+  if (!hs) { /* out of memory: take the connection off the queue and drop it */
+    if (ws) {
+      ws->transport_closed = 1;
+      wsc__socket_release(ws);
+    }
+    uv_tcp_t *drop = malloc(sizeof *drop);
+    if (drop && uv_tcp_init(srv->loop->uv, drop) == 0) {
+      if (uv_accept(listener, (uv_stream_t *)drop) == 0) {}
+      uv_close((uv_handle_t *)drop, (uv_close_cb)free);
+    } else {
+      free(drop);
+    }
+    return;
+  }
+  wsc__hs_server_init(hs, srv->opts.max_handshake);
+  ws->role_data = hs;
+  ws->server = srv;
+  ws->srv_next = srv->sockets;
+  if (srv->sockets) srv->sockets->srv_prev = ws;
+  srv->sockets = ws;
+  srv->nconns++;
+  ws->close_timeout_ms = srv->opts.close_timeout_ms;
+  ws->ping_interval_ms = srv->opts.ping_interval_ms;
+  ws->idle_timeout_ms = srv->opts.idle_timeout_ms;
+  ws->high_water_mark = srv->opts.high_water_mark;
+  ws->max_buffered = srv->opts.max_buffered;
+  wsc__socket_enter(ws);
+  int rc = wsc__tcp_accept(&ws->tcp, listener);
+  if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
+  if (rc) {
+    wsc__socket_fail(ws, rc, uv_strerror(rc));
+  } else if (srv->nconns > srv->opts.max_connections) {
+    refuse(ws, 503, "too many connections");
+  } else {
+    wsc__socket_timer(ws, srv->opts.handshake_timeout_ms); /* slow clients are dropped */
+    if (srv->tls_ctx) {
+      rc = wsc__tls_server_start(&ws->tls, srv->tls_ctx, wsc__socket_tls_to_tcp, ws);
+      if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
+    }
+  }
+  wsc__socket_leave(ws);
+}
+
+/* ---- the server object -------------------------------------------------- */
+
+void wsc_server_options_init(wsc_server_options *o) { memset(o, 0, sizeof *o); }
+
+static const char *const *copy_strv(const char *const *v, size_t n) {
+  size_t bytes = n * sizeof(char *);
+  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
+  char **out = malloc(bytes ? bytes : 1);
+  if (!out) return NULL;
+  char *p = (char *)(out + n);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(v[i]) + 1;
+    memcpy(p, v[i], len);
+    out[i] = p;
+    p += len;
+  }
+  return (const char *const *)out;
+}
+
+static void set_error(wsc_server *srv, int err, const char *msg) {
+  srv->error = err;
+  snprintf(srv->error_msg, sizeof srv->error_msg, "%s", msg ? msg : wsc_strerror(err));
+}
+
+static void handle_closed(uv_handle_t *h) {
+  wsc_server *srv = h->data;
+  if (--srv->open_handles == 0 && srv->free_requested) {
+    free((void *)srv->protocols);
+    free((void *)srv->origins);
+    free(srv);
+  }
+}
+
+int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **out) {
+  if (!loop || !out) return WSC_EINVAL;
+  *out = NULL;
+  wsc_server_options o;
+  if (opts) o = *opts; else wsc_server_options_init(&o);
+  if ((o.nprotocols && !o.protocols) || (o.norigins && !o.origins)) return WSC_EINVAL;
+  if ((o.tls_cert_file == NULL) != (o.tls_key_file == NULL)) return WSC_EINVAL;
+  for (size_t i = 0; i < o.nprotocols; i++)
+    if (!o.protocols[i] || !wsc__http_is_token(o.protocols[i], strlen(o.protocols[i])))
+      return WSC_ESYNTAX;
+  wsc_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return WSC_ENOMEM;
+  srv->loop = loop;
+  if (!o.backlog) o.backlog = DEFAULT_BACKLOG;
+  if (!o.max_connections) o.max_connections = DEFAULT_MAX_CONNECTIONS;
+  if (!o.handshake_timeout_ms) o.handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT;
+  if (!o.close_timeout_ms) o.close_timeout_ms = DEFAULT_CLOSE_TIMEOUT;
+  if (!o.high_water_mark) o.high_water_mark = DEFAULT_HIGH_WATER_MARK;
+  if (!o.max_buffered) o.max_buffered = DEFAULT_MAX_BUFFERED;
+  srv->protocols = copy_strv(o.protocols, o.nprotocols);
+  srv->origins = copy_strv(o.origins, o.norigins);
+  if (!srv->protocols || !srv->origins) goto nomem;
+  if (o.tls_cert_file) {
+    char err[160];
+    srv->tls_ctx = wsc__tls_server_ctx(o.tls_cert_file, o.tls_key_file, o.tls_client_ca_file, err,
+                                       sizeof err);
+    if (!srv->tls_ctx) {
+      free((void *)srv->protocols);
+      free((void *)srv->origins);
+      free(srv);
+      return WSC_ETLS;
+    }
+  }
+  o.protocols = srv->protocols;
+  o.origins = srv->origins;
+  o.tls_cert_file = o.tls_key_file = o.tls_client_ca_file = NULL; /* not kept */
+  srv->opts = o;
+  wsc__conn_config_init(&srv->conn_cfg, WSC__SERVER, o.max_frame, o.max_message);
+  int rc = uv_timer_init(loop->uv, &srv->shutdown_timer);
+  if (rc) {
+    SSL_CTX_free(srv->tls_ctx);
+    free((void *)srv->protocols);
+    free((void *)srv->origins);
+    free(srv);
+    return rc;
+  }
+  srv->shutdown_timer.data = srv;
+  uv_unref((uv_handle_t *)&srv->shutdown_timer);
+  srv->open_handles = 1;
+  loop->nsockets++; /* a server keeps its loop from being freed, like a socket */
+  *out = srv;
+  return 0;
+nomem:
+  free((void *)srv->protocols);
+  free((void *)srv->origins);
+  free(srv);
+  return WSC_ENOMEM;
+}
+
+void wsc_server_set_onupgrade(wsc_server *srv, wsc_upgrade_fn fn, void *user) {
+  srv->on_upgrade = fn;
+  srv->upgrade_user = user;
+}
+void wsc_server_set_onconnection(wsc_server *srv, wsc_connection_fn fn, void *user) {
+  srv->on_connection = fn;
+  srv->connection_user = user;
+}
+void wsc_server_set_onhttp(wsc_server *srv, wsc_http_fn fn, void *user) {
+  srv->on_http = fn;
+  srv->http_user = user;
+}
+
+/* "host:port", "[v6]:port" -> a socket address. */
+static int parse_address(const char *address, struct sockaddr_storage *ss) {
+  const char *colon = strrchr(address, ':');
+  if (!colon || !colon[1]) return WSC_EINVAL;
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535) return WSC_EINVAL;
+  char host[64];
+  size_t hl = (size_t)(colon - address);
+  if (hl >= sizeof host) return WSC_EINVAL;
+  memcpy(host, address, hl);
+  host[hl] = 0;
+  if (host[0] == '[') {
+    if (hl < 2 || host[hl - 1] != ']') return WSC_EINVAL;
+    host[hl - 1] = 0;
+    return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) ? WSC_EINVAL : 0;
+  }
+  if (strcmp(host, "localhost") == 0 || host[0] == 0)
+    snprintf(host, sizeof host, "%s", host[0] ? "127.0.0.1" : "0.0.0.0");
+  return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? WSC_EINVAL : 0;
+}
+
+int wsc_server_listen(wsc_server *srv, const char *address) {
+  if (!srv || !address) return WSC_EINVAL;
+  if (srv->listening || srv->closing) return WSC_EINVALIDSTATE;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  int rc = parse_address(address, &ss);
+  if (rc) {
+    set_error(srv, rc, "bad listen address (expected HOST:PORT or [IPv6]:PORT)");
+    return rc;
+  }
+  rc = uv_tcp_init_ex(srv->loop->uv, &srv->listener, ss.ss_family);
+  if (rc) {
+    set_error(srv, rc, uv_strerror(rc));
+    return rc;
+  }
+  srv->listener.data = srv;
+  srv->open_handles++;
+  srv->listening = 1;
+  if (srv->opts.reuse_port) {
+    uv_os_fd_t fd;
+    int on = 1;
+    if (uv_fileno((uv_handle_t *)&srv->listener, &fd) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+      rc = uv_translate_sys_error(errno);
+  }
+  if (rc == 0) rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&ss, 0);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, srv->opts.backlog, on_connection);
+  if (rc) {
+    set_error(srv, rc, uv_strerror(rc));
+    srv->listening = 0;
+    uv_close((uv_handle_t *)&srv->listener, handle_closed);
+    return rc;
+  }
+  struct sockaddr_storage bound;
+  int len = sizeof bound;
+  uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len);
+  char ip[48] = "";
+  if (bound.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&bound;
+    uv_ip6_name(a, ip, sizeof ip);
+    srv->port = ntohs(a->sin6_port);
+    snprintf(srv->address, sizeof srv->address, "[%s]:%d", ip, srv->port);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&bound;
+    uv_ip4_name(a, ip, sizeof ip);
+    srv->port = ntohs(a->sin_port);
+    snprintf(srv->address, sizeof srv->address, "%s:%d", ip, srv->port);
+  }
+  return 0;
+}
+
+int wsc_server_port(const wsc_server *srv) { return srv->port; }
+const char *wsc_server_address(const wsc_server *srv) { return srv->address; }
+size_t wsc_server_connection_count(const wsc_server *srv) { return srv->nconns; }
+int wsc_server_error(const wsc_server *srv, const char **message) {
+  if (message) *message = srv->error ? srv->error_msg : "";
+  return srv->error;
+}
+
+int wsc_server_broadcast(wsc_server *srv, const void *data, size_t length, int is_text) {
+  size_t n = 0;
+  for (wsc_socket *ws = srv->sockets; ws; ws = ws->srv_next)
+    if (ws->ready_state == WSC_OPEN) n++;
+  if (!n) return 0;
+  wsc_socket **v = malloc(n * sizeof *v);
+  if (!v) return WSC_ENOMEM;
+  size_t k = 0;
+  for (wsc_socket *ws = srv->sockets; ws && k < n; ws = ws->srv_next)
+    if (ws->ready_state == WSC_OPEN) v[k++] = ws;
+  int rc = wsc_broadcast(v, k, data, length, is_text);
+  free(v);
+  return rc;
+}
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+static void maybe_done(wsc_server *srv) {
+  if (!srv->closing || srv->nconns || srv->done_called) return;
+  srv->done_called = 1;
+  uv_timer_stop(&srv->shutdown_timer);
+  if (srv->on_closed) srv->on_closed(srv, srv->closed_user);
+}
+
+static void drop_all(wsc_server *srv) {
+  while (srv->sockets) {
+    wsc_socket *ws = srv->sockets;
+    unlink_socket(ws); /* the server no longer knows it; it still closes */
+    wsc_socket_free(ws);
+  }
+}
+
+static void on_shutdown_timeout(uv_timer_t *t) {
+  wsc_server *srv = t->data;
+  drop_all(srv);
+  maybe_done(srv);
+}
+
+int wsc_server_close(wsc_server *srv, uint32_t timeout_ms,
+                     void (*done)(wsc_server *srv, void *user), void *user) {
+  if (srv->closing) return WSC_EINVALIDSTATE;
+  srv->closing = 1;
+  srv->on_closed = done;
+  srv->closed_user = user;
+  if (srv->listening) {
+    srv->listening = 0;
+    uv_close((uv_handle_t *)&srv->listener, handle_closed);
+  }
+  for (wsc_socket *ws = srv->sockets, *next; ws; ws = next) {
+    next = ws->srv_next;
+    if (ws->ready_state == WSC_OPEN)
+      wsc__socket_close_going_away(ws);
+    else if (!ws->hs_done)
+      wsc_socket_free(ws); /* still handshaking: never handed out */
+  }
+  uv_ref((uv_handle_t *)&srv->shutdown_timer);
+  uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout,
+                 timeout_ms ? timeout_ms : DEFAULT_SHUTDOWN_TIMEOUT, 0);
+  maybe_done(srv);
+  return 0;
+}
+
+void wsc_server_free(wsc_server *srv) {
+  if (!srv || srv->free_requested) return;
+  srv->free_requested = 1;
+  drop_all(srv);
+  SSL_CTX_free(srv->tls_ctx);
+  srv->tls_ctx = NULL;
+  srv->loop->nsockets--;
+  if (srv->listening) {
+    srv->listening = 0;
+    uv_close((uv_handle_t *)&srv->listener, handle_closed);
+  }
+  uv_close((uv_handle_t *)&srv->shutdown_timer, handle_closed);
+}

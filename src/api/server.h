@@ -1,0 +1,56 @@
+/* server.h - the wsc_server and wsc_request behind the public handles
+ * (internal). server.c listens, accepts and runs the server handshake;
+ * request.c answers requests (accessors, accept/reject/respond);
+ * static_file.c serves files. */
+#ifndef WSC_API_SERVER_H
+#define WSC_API_SERVER_H
+
+#include "api/socket.h"
+
+struct wsc_server {
+  wsc_loop *loop;
+  wsc_server_options opts;      /* copied; the arrays below are owned copies */
+  const char *const *protocols; /* opts.protocols, copied */
+  const char *const *origins;   /* opts.origins, copied */
+  wsc__conn_config conn_cfg;    /* shared by every socket */
+  SSL_CTX *tls_ctx;             /* wss when set */
+  uv_tcp_t listener;
+  uv_timer_t shutdown_timer;
+  wsc_socket *sockets;          /* every connection, handshaking or not */
+  size_t nconns;
+  wsc_upgrade_fn on_upgrade;
+  void *upgrade_user;
+  wsc_connection_fn on_connection;
+  void *connection_user;
+  wsc_http_fn on_http;
+  void *http_user;
+  void (*on_closed)(wsc_server *srv, void *user);
+  void *closed_user;
+  int port;
+  char address[64];
+  int error;
+  char error_msg[160];
+  unsigned open_handles;        /* listener and timer, until their close callbacks */
+  uint8_t listening, closing, done_called, free_requested;
+};
+
+/* A request being answered, on the stack of the server handshake. */
+struct wsc_request {
+  wsc_server *srv;
+  wsc_socket *ws;
+  wsc__hs_server *hs;
+  int upgrade;            /* 1 upgrade, 0 plain HTTP */
+  int decided;            /* accept / reject / respond was called */
+  int accepted;           /* the upgrade was accepted */
+  const char *protocol;   /* chosen subprotocol, NULL = none */
+  char *path;             /* NUL-terminated copy of hs->path */
+  char *protocols;        /* offered subprotocols, each NUL-terminated (lazily) */
+  size_t nprotocols;
+  char peer[64];
+};
+
+/* Write an HTTP response to the request's connection and close it once
+ * written. */
+void wsc__request_send(wsc_request *req, const wsc__buf *response);
+
+#endif
