@@ -13,9 +13,6 @@
 #define DEFAULT_CLOSE_TIMEOUT 5000
 #define DEFAULT_HIGH_WATER_MARK (1024 * 1024)
 
-void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
-                           uint64_t max_message);
-
 /* What only a client socket holds. */
 typedef struct wsc__client {
   wsc__url url;
@@ -46,11 +43,6 @@ static void start_ws_handshake(wsc_socket *ws) {
   if (rc) wsc__socket_fail(ws, rc, "could not start the opening handshake");
 }
 
-static int tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload) {
-  wsc_socket *ws = user;
-  return wsc__tcp_write(&ws->tcp, data, len, payload);
-}
-
 static void start_tls(wsc_socket *ws) {
   wsc__client *c = client_of(ws);
   wsc__tls_config cfg = {c->opts.tls_ca_file, c->opts.tls_cert_file, c->opts.tls_key_file,
@@ -62,7 +54,7 @@ static void start_tls(wsc_socket *ws) {
     return;
   }
   int rc = wsc__tls_client_start(&ws->tls, c->tls_ctx, c->url.hostname_for_connect,
-                                 c->url.host_kind != WSC__URL_HOST_DOMAIN, tls_to_tcp, ws);
+                                 c->url.host_kind != WSC__URL_HOST_DOMAIN, wsc__socket_tls_to_tcp, ws);
   if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
 }
 

@@ -170,6 +170,11 @@ static int core_send(void *user, const uint8_t *data, size_t len) {
   return write_bytes(ws, data, len, payload);
 }
 
+int wsc__socket_tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload) {
+  wsc_socket *ws = user;
+  return wsc__tcp_write(&ws->tcp, data, len, payload);
+}
+
 int wsc__socket_write_raw(wsc_socket *ws, const void *data, size_t len) {
   return write_bytes(ws, data, len, 0);
 }
@@ -222,8 +227,6 @@ static int core_event(void *user, const wsc__event *e) {
   }
 }
 
-void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
-                           uint64_t max_message);
 void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
                            uint64_t max_message) {
   memset(cfg, 0, sizeof *cfg);
@@ -348,7 +351,7 @@ static void tcp_closed(void *user) {
   enter(ws);
   ws->transport_closed = 1;
   finish(ws);
-  if (!ws->free_requested && ws->role->closed) ws->role->closed(ws);
+  if (ws->role->closed) ws->role->closed(ws);
   leave(ws);
 }
 
@@ -559,8 +562,6 @@ int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason
   return 0;
 }
 
-/* The server's shutdown closes with 1001, which close() does not accept. */
-int wsc__socket_close_going_away(wsc_socket *ws);
 int wsc__socket_close_going_away(wsc_socket *ws) {
   if (ws->ready_state != WSC_OPEN) return 0;
   enter(ws);

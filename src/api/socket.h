@@ -43,7 +43,8 @@ typedef struct wsc__role_ops {
   void (*tls_up)(wsc_socket *ws);
   /* Free what the role allocated; the socket's memory follows. */
   void (*release)(wsc_socket *ws);
-  /* After the close event was dispatched (server: free the socket). */
+  /* The transport is closed and the close event (if any) dispatched; called
+   * also for a socket being freed (server: free the socket). */
   void (*closed)(wsc_socket *ws);
 } wsc__role_ops;
 
@@ -115,6 +116,14 @@ void wsc__socket_open(wsc_socket *ws, const char *protocol, const char *extensio
 /* Feed received plaintext (after TLS). Returns non-zero when the caller must
  * stop feeding. */
 int wsc__socket_plaintext(void *user, uint8_t *data, size_t len);
+/* The TLS session's network output goes to TCP (the write callback of
+ * wsc__tls_*_start). */
+int wsc__socket_tls_to_tcp(void *user, const uint8_t *data, size_t len, uint64_t payload);
+/* A core configuration for either role whose callbacks are the socket's. */
+void wsc__conn_config_init(wsc__conn_config *cfg, wsc__role role, uint64_t max_frame,
+                           uint64_t max_message);
+/* Close with 1001 Going Away (the server's shutdown; close() refuses 1001). */
+int wsc__socket_close_going_away(wsc_socket *ws);
 /* Arm the socket's timer (handshake, close, keepalive). */
 void wsc__socket_timer(wsc_socket *ws, uint32_t ms);
 
