@@ -4,5 +4,6 @@
 #define WSC_CLI_H
 
 int cli_demo(int argc, char **argv);
+int cli_echo(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"demo", cli_demo, "run a client and a server core against each other in memory"},
+    {"echo", cli_echo, "run a WebSocket echo server"},
 };
 
 static void usage(FILE *f) {
