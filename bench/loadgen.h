@@ -1,0 +1,149 @@
+/* loadgen.h - wsc-loadgen, the echo-server load generator (bench/loadgen*.c).
+ *
+ * One thread, Linux epoll on non-blocking loopback sockets, its own client
+ * handshake. It must cost much less per message than the servers it drives,
+ * so frames are pre-built (a fixed random mask per connection: the server
+ * unmasks whatever the key), K frames go out in one writev, reads are large
+ * and shared by all connections, and the server's frames are parsed and
+ * verified incrementally without copying.
+ *
+ * Modes (see usage() in loadgen.c): echo, idle, handshake. Each prints one
+ * `RESULT mode=... key=value ...` line on stdout and exits non-zero when any
+ * echoed byte, frame or handshake was wrong.
+ */
+#ifndef WSC_BENCH_LOADGEN_H
+#define WSC_BENCH_LOADGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct lg_opts {
+  const char *mode;  /* "echo", "idle" or "handshake" */
+  int port;          /* on 127.0.0.1 */
+  const char *path;  /* request target, "/" */
+  int conns;         /* -c: connections (concurrent ones for handshake) */
+  int inflight;      /* -k: messages in flight per connection (echo) */
+  size_t size;       /* -s: payload bytes per message (echo) */
+  double seconds;    /* -d: measured seconds (echo, handshake) */
+  double warmup;     /* -w: seconds run before measuring (echo, handshake) */
+  double hold;       /* --hold: seconds the idle connections stay open */
+  int text;          /* --text: text messages (ASCII unless utf8) */
+  int utf8;          /* --utf8: text messages of multi-byte UTF-8 */
+  pid_t server_pid;  /* --server-pid: read its CPU time and RSS (0: none) */
+  int max_errors;    /* error lines printed before going quiet */
+} lg_opts;
+
+/* ---- time, CPU, memory ------------------------------------------------------ */
+
+/* Monotonic nanoseconds. */
+uint64_t lg_now_ns(void);
+/* This process's user+system CPU time in nanoseconds (getrusage). */
+uint64_t lg_self_cpu_ns(void);
+/* pid's utime+stime from /proc/PID/stat in nanoseconds, or -1 if unreadable. */
+int64_t lg_proc_cpu_ns(pid_t pid);
+/* pid's VmRSS from /proc/PID/status in KiB, or -1 if unreadable. */
+long lg_proc_rss_kib(pid_t pid);
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* Count one error and print it to stderr (the first opts->max_errors only).
+ * Returns nothing; the count is lg_errors(). */
+void lg_error(int conn_id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Errors counted so far. */
+uint64_t lg_errors(void);
+
+/* ---- latency histogram (log-linear buckets, ~1.6 % precision) -------------- */
+
+#define LG_HIST_SUB_BITS 6
+#define LG_HIST_BUCKETS ((64 - LG_HIST_SUB_BITS + 1) << LG_HIST_SUB_BITS)
+
+typedef struct lg_hist {
+  uint64_t count;
+  uint64_t max;
+  uint64_t bucket[LG_HIST_BUCKETS];
+} lg_hist;
+
+/* Record one value (nanoseconds). */
+void lg_hist_add(lg_hist *h, uint64_t v);
+/* The value at quantile q (0..1): the middle of the bucket holding it; 0 when
+ * the histogram is empty. */
+uint64_t lg_hist_quantile(const lg_hist *h, double q);
+
+/* ---- connections ---------------------------------------------------------------- */
+
+typedef enum lg_state {
+  LG_CONNECTING, /* connect() in progress */
+  LG_REQUEST,    /* writing the upgrade request */
+  LG_RESPONSE,   /* reading the 101 response */
+  LG_OPEN,       /* handshake done */
+  LG_CLOSING,    /* Close frame sent, reading until EOF (handshake mode) */
+  LG_DEAD        /* closed */
+} lg_state;
+
+#define LG_HS_BUF 1024 /* request out, then response in */
+#define LG_HEAD_STRIDE 32 /* one pre-built frame head: header + mask + 16-byte sequence */
+#define LG_SEQ_LEN 16     /* the sequence number: 16 hex digits at the start of the payload */
+
+typedef struct lg_conn {
+  int fd;
+  int id;
+  lg_state state;
+  uint32_t events;          /* what epoll watches now */
+  uint64_t t_start;         /* when connect() was called */
+  uint64_t deadline;        /* for the handshake / close */
+  uint8_t mask[4];
+  char accept[32];          /* expected Sec-WebSocket-Accept */
+  char hs[LG_HS_BUF];
+  size_t hs_len, hs_off;
+
+  /* echo: frame parser of the server's (unmasked) frames */
+  uint8_t hdr[14];
+  uint8_t hdr_len;           /* header bytes collected */
+  uint8_t in_frame;          /* header complete, payload_left to read */
+  uint8_t frame_opcode;      /* of the frame being read */
+  uint8_t frame_fin;
+  uint8_t in_msg;            /* inside a fragmented message */
+  uint8_t msg_bad;           /* this message already counted as an error */
+  uint64_t payload_left;     /* of the frame being read */
+  uint64_t msg_off;          /* payload bytes of the message seen so far */
+
+  /* echo: sending */
+  uint64_t next_send;        /* sequence number of the next frame queued */
+  uint64_t next_recv;        /* sequence number of the next echo expected */
+  uint64_t wseq;             /* first frame not yet fully written */
+  size_t woff;               /* bytes of frame wseq already written */
+  uint64_t *sent_ns;         /* [inflight] queue time by seq % inflight */
+  uint8_t *heads;            /* [inflight * LG_HEAD_STRIDE] pre-built heads */
+  uint8_t *expect;           /* [size] unmasked payload; [0,16) = next_recv */
+  uint8_t *masked;           /* [size] masked payload template ([16,size) is sent) */
+} lg_conn;
+
+/* Raise RLIMIT_NOFILE's soft limit to its hard limit. */
+void lg_raise_nofile(void);
+/* Create the epoll instance. Returns its fd or -1. */
+int lg_epoll(void);
+/* Start a non-blocking connect of c to 127.0.0.1:port and register it with
+ * epoll for EPOLLOUT; fills the request and the expected accept key. Returns
+ * 0, or -1 after lg_error(). */
+int lg_conn_start(int ep, lg_conn *c, const lg_opts *o);
+/* Advance c's handshake on an epoll event. Returns 1 when the handshake just
+ * completed (c->state is LG_OPEN; bytes that followed the response are in
+ * c->hs[c->hs_off, c->hs_len)), 0 when more is needed, -1 after lg_error()
+ * (c is closed). */
+int lg_conn_handshake(int ep, lg_conn *c, uint32_t events);
+/* Change what epoll watches for c (no call when unchanged). */
+void lg_conn_watch(int ep, lg_conn *c, uint32_t events);
+/* Close c's socket (LG_DEAD); with a Close frame first when send_close. */
+void lg_conn_close(lg_conn *c, int send_close);
+
+/* ---- modes --------------------------------------------------------------------- */
+
+/* Each returns the process exit status (0: no error) after printing RESULT. */
+int lg_run_echo(const lg_opts *o);
+int lg_run_idle(const lg_opts *o);
+int lg_run_handshake(const lg_opts *o);
+
+#endif
