@@ -4,6 +4,7 @@
 #define WSC_CLI_H
 
 int cli_demo(int argc, char **argv);
+int cli_autobahn(int argc, char **argv);
 int cli_echo(int argc, char **argv);
 
 #endif

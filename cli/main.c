@@ -11,6 +11,7 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"demo", cli_demo, "run a client and a server core against each other in memory"},
+    {"autobahn", cli_autobahn, "client agent for an Autobahn fuzzing server (echoes every case)"},
     {"echo", cli_echo, "run a WebSocket echo server"},
 };
 
