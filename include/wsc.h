@@ -250,6 +250,13 @@ typedef struct wsc_options {
   /* Backpressure: a drain event fires when bufferedAmount, having exceeded
    * high_water_mark, falls back to zero. Default 1 MiB. */
   uint64_t high_water_mark;
+  /* HTTP proxy, tunnelled with CONNECT: "http://[user:password@]host[:port]"
+   * (default port 1080; credentials go out as Basic Proxy-Authorization).
+   * NULL: from the environment as curl reads it (http_proxy for ws://,
+   * https_proxy / HTTPS_PROXY for wss://, then all_proxy / ALL_PROXY; hosts
+   * in no_proxy / NO_PROXY are reached directly). "": never use a proxy.
+   * A proxy that refuses the tunnel fails the connection with WSC_EPROXY. */
+  const char *proxy;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -263,7 +270,8 @@ WSC_EXTERN void wsc_options_init(wsc_options *opts);
  *                  or repeated
  *   WSC_ESECURITY  the port is on the Fetch standard's list of bad ports
  *   WSC_EINVAL     bad option (e.g. an extra header with CR/LF or one the
- *                  handshake owns) or NULL loop/url/out
+ *                  handshake owns, or an unusable proxy URL in the option or
+ *                  the environment) or NULL loop/url/out
  *   WSC_ENOMEM */
 WSC_EXTERN int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
                               size_t nprotocols, const wsc_options *opts, wsc_socket **out);

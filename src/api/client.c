@@ -7,6 +7,7 @@
 
 #include "api/loop.h"
 #include "api/socket.h"
+#include "net/proxy.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 10000
 #define DEFAULT_HANDSHAKE_TIMEOUT 10000
@@ -23,6 +24,9 @@ typedef struct wsc__client {
   wsc__hs_client hs;
   wsc__conn_config conn_cfg;
   SSL_CTX *tls_ctx;
+  wsc__proxy proxy;            /* when proxy.host is set: tunnel through it */
+  wsc__proxy_reply reply;      /* the proxy's answer to CONNECT */
+  uint8_t tunnel_pending;      /* CONNECT sent, reply not complete */
 } wsc__client;
 
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
@@ -58,6 +62,30 @@ static void start_tls(wsc_socket *ws) {
   if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
 }
 
+/* Ask the proxy for a tunnel to the target. */
+static void start_tunnel(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  wsc__buf req = {0};
+  int rc = wsc__proxy_connect_request(&req, c->url.hostname_for_connect, c->url.port,
+                                      c->proxy.authorization);
+  if (rc == 0) rc = wsc__socket_write_raw(ws, req.data, req.len);
+  wsc__buf_free(&req);
+  if (rc) {
+    wsc__socket_fail(ws, rc, "could not send the CONNECT request");
+    return;
+  }
+  wsc__proxy_reply_init(&c->reply, c->opts.max_handshake);
+  c->tunnel_pending = 1;
+}
+
+/* The tunnel's first bytes: TLS or the upgrade, as without a proxy. */
+static void start_over_transport(wsc_socket *ws) {
+  if (client_of(ws)->url.secure)
+    start_tls(ws);
+  else
+    start_ws_handshake(ws);
+}
+
 static void connected(wsc_socket *ws, int status, const char *message) {
   wsc__client *c = client_of(ws);
   if (status) {
@@ -68,15 +96,43 @@ static void connected(wsc_socket *ws, int status, const char *message) {
     int rc = wsc__tcp_read_start(&ws->tcp);
     if (rc)
       wsc__socket_fail(ws, rc, uv_strerror(rc));
-    else if (c->url.secure)
-      start_tls(ws);
+    else if (c->proxy.host)
+      start_tunnel(ws);
     else
-      start_ws_handshake(ws);
+      start_over_transport(ws);
   }
+}
+
+/* The proxy's reply. 1 when the tunnel is up (*used = bytes of the reply),
+ * 0 for more, -1 when failed. */
+static int tunnel_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
+  wsc__client *c = client_of(ws);
+  int rc = wsc__proxy_reply_feed(&c->reply, data, len, used);
+  if (rc == 0) return 0;
+  if (rc < 0) {
+    wsc__socket_fail(ws, rc, c->reply.error);
+    return -1;
+  }
+  c->tunnel_pending = 0;
+  wsc__proxy_reply_free(&c->reply);
+  if (c->url.secure && *used < len) { /* the TLS client speaks first */
+    wsc__socket_fail(ws, WSC_EPROXY, "unexpected bytes from the proxy after its reply");
+    return -1;
+  }
+  start_over_transport(ws);
+  return ws->failed ? -1 : 1;
 }
 
 static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
   wsc__client *c = client_of(ws);
+  if (c->tunnel_pending) {
+    int rc = tunnel_recv(ws, data, len, used);
+    if (rc != 1 || *used == len) return rc < 0 ? -1 : 0;
+    size_t head = *used, more = 0; /* the server answered at once: go on */
+    rc = handshake_recv(ws, data + head, len - head, &more);
+    *used = head + more;
+    return rc;
+  }
   int rc = wsc__hs_client_recv(&c->hs, data, len, used);
   if (rc < 0) {
     wsc__socket_fail(ws, rc, c->hs.error);
@@ -92,6 +148,8 @@ static void release(wsc_socket *ws) {
   wsc__client *c = client_of(ws);
   if (!c) return;
   wsc__hs_client_free(&c->hs);
+  wsc__proxy_free(&c->proxy);
+  wsc__proxy_reply_free(&c->reply);
   SSL_CTX_free(c->tls_ctx);
   wsc__url_free(&c->url);
   wsc__buf_free(&c->owned);
@@ -187,14 +245,21 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   ws->origin = c->origin;
   rc = setup_handshake(c, protocols, nprotocols);
   if (rc) goto fail;
+  char err[160];
+  rc = wsc__proxy_for_target(c->opts.proxy, c->url.secure, c->url.hostname_for_connect,
+                             c->url.port, NULL, NULL, &c->proxy, err, sizeof err);
+  if (rc < 0) goto fail;
+  c->opts.proxy = NULL; /* not kept */
   ws->close_timeout_ms = c->opts.close_timeout_ms;
   ws->ping_interval_ms = c->opts.ping_interval_ms;
   ws->high_water_mark = c->opts.high_water_mark;
   wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
   ws->conn_cfg = &c->conn_cfg;
   wsc__conn_init(&ws->conn, ws->conn_cfg, ws);
-  rc = wsc__tcp_connect(&ws->tcp, c->url.hostname_for_connect, c->url.port,
-                        c->opts.connect_timeout_ms);
+  rc = c->proxy.host ? wsc__tcp_connect(&ws->tcp, c->proxy.hostname_for_connect, c->proxy.port,
+                                         c->opts.connect_timeout_ms)
+                     : wsc__tcp_connect(&ws->tcp, c->url.hostname_for_connect, c->url.port,
+                                        c->opts.connect_timeout_ms);
   if (rc) wsc__socket_fail(ws, rc, uv_strerror(rc)); /* reported through the events */
   *out = ws;
   return 0;

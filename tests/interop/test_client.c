@@ -691,3 +691,126 @@ TEST(client_send_fragments) {
   close_rec(&r, 0);
   peer_stop(&p);
 }
+
+/* ---- through an HTTP proxy (explicit option and environment) ------------- */
+
+typedef struct proxy_case {
+  const char *option;    /* wsc_options.proxy; NULL: the environment */
+  const char *env_var;   /* set to the proxy URL when not NULL */
+  const char *no_proxy;  /* no_proxy value, or NULL */
+  const char *auth;      /* the proxy wants these credentials ("user:pass") */
+  const char *userinfo;  /* credentials in the proxy URL ("user:pass@"), or "" */
+  int secure;            /* wss:// through the tunnel */
+  int expect_tunnel;     /* 1: the proxy must have opened a tunnel */
+} proxy_case;
+
+static void proxy_expect(const proxy_case *pc, const char *expected) {
+  unsetenv("http_proxy");
+  unsetenv("https_proxy");
+  unsetenv("HTTPS_PROXY");
+  unsetenv("all_proxy");
+  unsetenv("ALL_PROXY");
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  char dir[256] = "", cert[300], key[300], ca[300];
+  peer_proc srv, proxy;
+  int port;
+  if (pc->secure) {
+    CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+    CHECK_EQ(peer_make_ca(dir), 0);
+    snprintf(cert, sizeof cert, "%s/server-chain.pem", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    port = peer_start_py(&srv, "py_server.py", "--mode", "echo", "--tls", cert, key, NULL);
+  } else {
+    port = peer_start_py(&srv, "py_server.py", "--mode", "echo", NULL);
+  }
+  CHECK_INT(port, >, 0);
+  int proxy_port = pc->auth ? peer_start_py(&proxy, "connect_proxy.py", "--auth", pc->auth, NULL)
+                            : peer_start_py(&proxy, "connect_proxy.py", NULL);
+  CHECK_INT(proxy_port, >, 0);
+  char proxy_url[160], url[128];
+  snprintf(proxy_url, sizeof proxy_url, "http://%s127.0.0.1:%d", pc->userinfo, proxy_port);
+  if (pc->env_var) setenv(pc->env_var, proxy_url, 1);
+  if (pc->no_proxy) setenv("no_proxy", pc->no_proxy, 1);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.proxy = pc->option && strcmp(pc->option, "URL") == 0 ? proxy_url : pc->option;
+  if (pc->secure) o.tls_ca_file = ca;
+  snprintf(url, sizeof url, "%s://localhost:%d/via-proxy", pc->secure ? "wss" : "ws", port);
+  rec r;
+  wsc_socket *ws = open_rec(&r, url, NULL, 0, &o);
+  r.close_after = 1;
+  r.expect = (const uint8_t *)"tunnelled";
+  r.expect_len = 9;
+  sender s = {"tunnelled", 9, 1};
+  CHECK_EQ(wsc_socket_add_listener(ws, WSC_EVENT_OPEN, send_on_open, &s), 0);
+  run(r.loop);
+  CHECK_STR(log_str(&r), expected);
+  CHECK(r.state_ok);
+  char line[256];
+  if (pc->expect_tunnel) {
+    CHECK_EQ(peer_wait_line(&proxy, "TUNNEL ", line, sizeof line, 2000), 1);
+    char want[64];
+    snprintf(want, sizeof want, "localhost:%d", port);
+    CHECK(strstr(line, want) != NULL);
+  }
+  close_rec(&r, 0);
+  peer_stop(&proxy);
+  if (!pc->expect_tunnel) /* nothing went through the proxy */
+    CHECK_EQ(peer_wait_line(&proxy, "TUNNEL ", line, sizeof line, 100), 0);
+  peer_stop(&srv);
+}
+
+static const char *proxied_ok = "open msg:text:9 close:1000:done:clean";
+
+TEST(client_proxy_option) {
+  proxy_case pc = {"URL", NULL, NULL, NULL, "", 0, 1};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_from_http_proxy_env) {
+  proxy_case pc = {NULL, "http_proxy", NULL, NULL, "", 0, 1};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_wss_from_https_proxy_env) {
+  proxy_case pc = {NULL, "https_proxy", NULL, NULL, "", 1, 1};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_basic_auth) {
+  proxy_case pc = {"URL", NULL, NULL, "alice:s3cr%t", "alice:s3cr%25t@", 0, 1};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_auth_refused_is_eproxy) {
+  proxy_case pc = {"URL", NULL, NULL, "alice:secret", "alice:wrong@", 0, 0};
+  proxy_expect(&pc, "error:EPROXY close:1006::unclean");
+}
+
+TEST(client_proxy_no_proxy_goes_direct) {
+  proxy_case pc = {NULL, "http_proxy", "example.org, localhost", NULL, "", 0, 0};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_empty_option_overrides_env) {
+  proxy_case pc = {"", "http_proxy", NULL, NULL, "", 0, 0};
+  proxy_expect(&pc, proxied_ok);
+}
+
+TEST(client_proxy_bad_url_is_einval) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.proxy = "socks5://127.0.0.1:1080";
+  wsc_socket *ws = NULL;
+  CHECK_EQ(wsc_socket_new(loop, "ws://localhost:8080/", NULL, 0, &o, &ws), WSC_EINVAL);
+  CHECK(ws == NULL);
+  unsetenv("all_proxy");
+  unsetenv("ALL_PROXY");
+  setenv("http_proxy", "https://127.0.0.1:3128", 1);
+  CHECK_EQ(wsc_socket_new(loop, "ws://localhost:8080/", NULL, 0, NULL, &ws), WSC_EINVAL);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
