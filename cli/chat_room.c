@@ -245,7 +245,9 @@ static void on_username(chat_room *room, chat_user *user, json_t *msg) {
   snprintf(candidate, sizeof candidate, "%s", name);
   for (uint64_t k = 2; taken(room, user, candidate) && k <= room->count + 2; k++)
     snprintf(candidate, sizeof candidate, "%s%llu", name, (unsigned long long)k);
-  int renamed = strcmp(candidate, name) != 0;
+  /* Cleaning or a suffix changed what was asked for: tell the client. */
+  int renamed = strlen(candidate) != json_string_length(jname) ||
+                memcmp(candidate, json_string_value(jname), json_string_length(jname)) != 0;
   if (user->name && strcmp(user->name, candidate) == 0) { /* keeps its name */
     if (renamed)
       emit(room, user->conn, json_pack("{s:s, s:s}", "type", "rejectusername", "name", candidate));
