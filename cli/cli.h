@@ -7,5 +7,7 @@ int cli_demo(int argc, char **argv);
 int cli_autobahn(int argc, char **argv);
 int cli_echo(int argc, char **argv);
 int cli_chat(int argc, char **argv);
+int cli_connect(int argc, char **argv);
+int cli_chat_client(int argc, char **argv);
 
 #endif

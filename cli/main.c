@@ -14,6 +14,8 @@ static const struct {
     {"autobahn", cli_autobahn, "client agent for an Autobahn fuzzing server (echoes every case)"},
     {"echo", cli_echo, "run a WebSocket echo server"},
     {"chat", cli_chat, "run the chat server (web page and WebSocket chat)"},
+    {"connect", cli_connect, "talk to a WebSocket server: stdin lines out, messages to stdout"},
+    {"chat-client", cli_chat_client, "terminal client for the chat server (wsc chat)"},
 };
 
 static void usage(FILE *f) {
