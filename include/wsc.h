@@ -130,6 +130,15 @@ WSC_EXTERN int wsc_loop_wrap(void *uv_loop, wsc_loop **out);
 WSC_EXTERN int wsc_loop_run(wsc_loop *loop);
 /* The uv_loop_t * behind the loop. */
 WSC_EXTERN void *wsc_loop_uv(wsc_loop *loop);
+/* Threads. A loop and its sockets belong to the thread that runs the loop;
+ * the functions in this block are the only ones another thread may call.
+ *
+ * wsc_loop_post queues fn(loop, arg) to run on the loop's thread, in the
+ * order posted, as soon as the loop runs (a posted call does not keep
+ * wsc_loop_run from returning; calls still queued when the loop is freed run
+ * then). 0, WSC_EINVAL, WSC_ENOMEM. */
+WSC_EXTERN int wsc_loop_post(wsc_loop *loop, void (*fn)(wsc_loop *loop, void *arg), void *arg);
+
 /* Free a loop made by wsc_loop_new or wsc_loop_wrap. WSC_EINVALIDSTATE while
  * sockets are still attached (free them first), else 0. */
 WSC_EXTERN int wsc_loop_free(wsc_loop *loop);
@@ -350,6 +359,20 @@ WSC_EXTERN int wsc_socket_add_listener(wsc_socket *ws, wsc_event_type type, wsc_
                                        void *user);
 WSC_EXTERN int wsc_socket_remove_listener(wsc_socket *ws, wsc_event_type type,
                                           wsc_listener_fn fn, void *user);
+
+/* send() and close() from another thread: the data (or reason) is copied
+ * and the call runs on the loop's thread with wsc_socket_send_text /
+ * _send_binary / wsc_socket_close, whose errors (e.g. WSC_ESYNTAX for bad
+ * UTF-8) are then dropped. A posted call for a socket freed meanwhile is
+ * discarded safely: the socket's memory is kept until its posted calls have
+ * run. The caller must only make sure the socket has not been freed (and,
+ * for a server socket, has not fired its close event) when it posts, e.g.
+ * by stopping its threads in the close listener.
+ *   0, WSC_ENOMEM (nothing queued). Thread-safe. */
+WSC_EXTERN int wsc_socket_post_send(wsc_socket *ws, const void *data, size_t length,
+                                    int is_text);
+WSC_EXTERN int wsc_socket_post_close(wsc_socket *ws, int code, const char *reason,
+                                     size_t reason_length);
 
 /* Stop reading from the peer (flow control: nothing more is received, so the
  * peer is eventually held up by TCP) / start again. Timers keep running.

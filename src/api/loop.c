@@ -1,5 +1,6 @@
 /* loop.c - wsc_loop: a uv_loop_t plus what wsc keeps per loop (a read buffer
- * shared by every socket of the loop, and the count of attached sockets). */
+ * shared by every socket of the loop, the count of attached sockets, and the
+ * queue of calls posted from other threads). */
 #include "api/loop.h"
 
 #include <stdlib.h>
@@ -8,14 +9,72 @@
 
 static wsc_loop *default_loop;
 
+void wsc__loop_lock(wsc_loop *l) { uv_mutex_lock(&l->mu); }
+void wsc__loop_unlock(wsc_loop *l) { uv_mutex_unlock(&l->mu); }
+
+/* Run what other threads posted, in order; calls posted meanwhile wait for
+ * the next wake-up (which uv_async_send guarantees). */
+static void run_posted(uv_async_t *a) {
+  wsc_loop *l = a->data;
+  uv_mutex_lock(&l->mu);
+  wsc__post *p = l->head;
+  l->head = l->tail = NULL;
+  uv_mutex_unlock(&l->mu);
+  while (p) {
+    wsc__post *next = p->next;
+    p->fn(l, p->arg);
+    free(p);
+    p = next;
+  }
+}
+
+int wsc_loop_post(wsc_loop *l, void (*fn)(wsc_loop *loop, void *arg), void *arg) {
+  if (!l || !fn) return WSC_EINVAL;
+  wsc__post *p = malloc(sizeof *p);
+  if (!p) return WSC_ENOMEM;
+  p->next = NULL;
+  p->fn = fn;
+  p->arg = arg;
+  uv_mutex_lock(&l->mu);
+  if (l->tail)
+    l->tail->next = p;
+  else
+    l->head = p;
+  l->tail = p;
+  uv_mutex_unlock(&l->mu);
+  return uv_async_send(&l->async);
+}
+
 static int make(uv_loop_t *uv, int owned, wsc_loop **out) {
   wsc_loop *l = calloc(1, sizeof *l);
   if (!l) return WSC_ENOMEM;
   l->uv = uv;
   l->owned = owned;
+  if (uv_mutex_init(&l->mu) != 0) {
+    free(l);
+    return WSC_ENOMEM;
+  }
+  int rc = uv_async_init(uv, &l->async, run_posted);
+  if (rc) {
+    uv_mutex_destroy(&l->mu);
+    free(l);
+    return rc;
+  }
+  l->async.data = l;
+  uv_unref((uv_handle_t *)&l->async);
   *out = l;
   return 0;
 }
+
+static void release(wsc_loop *l) {
+  run_posted(&l->async); /* nothing posted is lost silently: run it */
+  uv_mutex_destroy(&l->mu);
+  free(l->readbuf);
+  free(l->plainbuf);
+  free(l);
+}
+
+static void on_async_closed(uv_handle_t *h) { release(h->data); }
 
 wsc_loop *wsc_loop_default(void) {
   if (!default_loop && make(uv_default_loop(), 0, &default_loop) != 0) return NULL;
@@ -50,15 +109,15 @@ void *wsc_loop_uv(wsc_loop *loop) { return loop->uv; }
 
 int wsc_loop_free(wsc_loop *loop) {
   if (!loop) return 0;
+  run_posted(&loop->async); /* may release sockets that waited for their calls */
   if (loop->nsockets) return WSC_EINVALIDSTATE;
-  if (loop->owned) {
-    uv_run(loop->uv, UV_RUN_NOWAIT); /* let pending close callbacks run */
-    uv_loop_close(loop->uv);
-    free(loop->uv);
-  }
   if (loop == default_loop) default_loop = NULL;
-  free(loop->readbuf);
-  free(loop->plainbuf);
-  free(loop);
+  uv_close((uv_handle_t *)&loop->async, on_async_closed);
+  if (loop->owned) {
+    uv_loop_t *uv = loop->uv;
+    uv_run(uv, UV_RUN_NOWAIT); /* pending close callbacks run; the wrapper goes */
+    uv_loop_close(uv);
+    free(uv);
+  } /* a wrapped loop releases the wrapper when its owner runs it next */
   return 0;
 }

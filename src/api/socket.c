@@ -69,10 +69,14 @@ int wsc__socket_leave(wsc_socket *ws) {
     L->n = k;
   }
   if (!ws->free_requested) return 0;
-  if (ws->transport_closed)
-    wsc__socket_release(ws);
-  else
+  if (!ws->transport_closed) {
     wsc__tcp_close(&ws->tcp); /* on_closed releases the memory */
+    return 1;
+  }
+  wsc__loop_lock(ws->loop);
+  unsigned posted = ws->posted;
+  wsc__loop_unlock(ws->loop);
+  if (!posted) wsc__socket_release(ws); /* else the last posted call does */
   return 1;
 }
 
@@ -572,6 +576,65 @@ int wsc__socket_close_going_away(wsc_socket *ws) {
     wsc__socket_timer(ws, ws->close_timeout_ms);
   leave(ws);
   return 0;
+}
+
+/* ---- from other threads ------------------------------------------------ */
+
+typedef struct posted_op {
+  wsc_socket *ws;
+  int kind; /* 0 text, 1 binary, 2 close */
+  int code;
+  size_t len;
+  char data[]; /* the message or the reason */
+} posted_op;
+
+static void run_op(wsc_loop *loop, void *arg) {
+  posted_op *op = arg;
+  wsc_socket *ws = op->ws;
+  wsc__loop_lock(loop);
+  ws->posted--;
+  wsc__loop_unlock(loop);
+  enter(ws);
+  if (!ws->free_requested) {
+    if (op->kind == 0)
+      wsc_socket_send_text(ws, op->data, op->len);
+    else if (op->kind == 1)
+      wsc_socket_send_binary(ws, op->data, op->len);
+    else
+      wsc_socket_close(ws, op->code, op->data, op->len);
+  }
+  free(op);
+  leave(ws); /* releases a socket freed meanwhile once this was its last call */
+}
+
+static int post(wsc_socket *ws, int kind, int code, const void *data, size_t len) {
+  posted_op *op = malloc(sizeof *op + (len ? len : 1));
+  if (!op) return WSC_ENOMEM;
+  op->ws = ws;
+  op->kind = kind;
+  op->code = code;
+  op->len = len;
+  if (len) memcpy(op->data, data, len);
+  wsc__loop_lock(ws->loop);
+  ws->posted++;
+  wsc__loop_unlock(ws->loop);
+  int rc = wsc_loop_post(ws->loop, run_op, op);
+  if (rc) { /* not queued: undo */
+    wsc__loop_lock(ws->loop);
+    ws->posted--;
+    wsc__loop_unlock(ws->loop);
+    free(op);
+    return rc == WSC_ENOMEM ? rc : WSC_ENOMEM;
+  }
+  return 0;
+}
+
+int wsc_socket_post_send(wsc_socket *ws, const void *data, size_t length, int is_text) {
+  return post(ws, is_text ? 0 : 1, 0, data, length);
+}
+
+int wsc_socket_post_close(wsc_socket *ws, int code, const char *reason, size_t reason_length) {
+  return post(ws, 2, code, reason, reason_length);
 }
 
 /* ---- listeners ---------------------------------------------------------- */

@@ -81,6 +81,8 @@ struct wsc_socket {
   size_t close_reason_len;
   wsc__listeners listeners[WSC__NEVENTS];
   unsigned dispatching;        /* depth of listener calls in progress */
+  unsigned posted;             /* calls posted from other threads not yet run
+                                  (under the loop's mutex) */
   uint8_t free_requested;      /* wsc_socket_free called: release when safe */
   uint8_t hs_done;             /* opening handshake complete */
   uint8_t failed;              /* the connection was failed */
