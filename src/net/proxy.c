@@ -154,7 +154,9 @@ static char *basic_auth(const char *user, size_t ulen, const char *pass, size_t 
   return out;
 }
 
-static int is_host_char(int c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_'; }
+static int is_host_char(int c) {
+  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
+}
 
 int wsc__proxy_parse(const char *url, wsc__proxy *out, char *err, size_t errlen) {
   if (err && errlen) err[0] = '\0';
@@ -251,7 +253,8 @@ int wsc__proxy_parse(const char *url, wsc__proxy *out, char *err, size_t errlen)
   /* Port. */
   uint16_t port = WSC__PROXY_DEFAULT_PORT;
   if (he < ae) {
-    if (*he != ':') return fail(err, errlen, WSC_EINVAL, "unexpected character after the proxy host");
+    if (*he != ':')
+      return fail(err, errlen, WSC_EINVAL, "unexpected character after the proxy host");
     port = parse_port(he + 1, (size_t)(ae - he - 1));
     if (!port) return fail(err, errlen, WSC_EINVAL, "invalid proxy port (1 to 65535)");
   }
@@ -266,7 +269,8 @@ int wsc__proxy_parse(const char *url, wsc__proxy *out, char *err, size_t errlen)
     const char *ue = colon ? colon : at;
     const char *why = NULL;
     long un = decode_userinfo(s, (size_t)(ue - s), dec, &why);
-    long pn = un < 0 || !colon ? 0 : decode_userinfo(colon + 1, (size_t)(at - colon - 1), dec + un, &why);
+    long pn =
+        un < 0 || !colon ? 0 : decode_userinfo(colon + 1, (size_t)(at - colon - 1), dec + un, &why);
     if (un >= 0 && pn >= 0) auth = basic_auth(dec, (size_t)un, dec + un, (size_t)pn);
     OPENSSL_cleanse(dec, ul);
     free(dec);
@@ -363,7 +367,9 @@ static int entry_match(const char *e, size_t n, const char *host, size_t hl, int
   return nl == hl || host[hl - nl - 1] == '.';
 }
 
-static int is_list_sep(char c) { return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_list_sep(char c) {
+  return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 int wsc__proxy_no_proxy_match(const char *list, const char *host, uint16_t port) {
   if (!list || !host) return 0;

@@ -48,7 +48,8 @@ static void fuzz_url(const char *in) {
   size_t hl = strlen(p.host), nl = strlen(p.hostname_for_connect);
   ENSURE(nl > 0);
   if (p.host[0] == '[')
-    ENSURE(hl == nl + 2 && p.host[hl - 1] == ']' && !memcmp(p.host + 1, p.hostname_for_connect, nl));
+    ENSURE(hl == nl + 2 && p.host[hl - 1] == ']' &&
+           !memcmp(p.host + 1, p.hostname_for_connect, nl));
   else
     ENSURE(strcmp(p.host, p.hostname_for_connect) == 0);
   if (p.authorization) {
@@ -66,7 +67,8 @@ static void fuzz_url(const char *in) {
   ENSURE(n > 0 && (size_t)n < sizeof again);
   wsc__proxy q;
   ENSURE(wsc__proxy_parse(again, &q, err, sizeof err) == 0);
-  ENSURE(strcmp(p.host, q.host) == 0 && strcmp(p.hostname_for_connect, q.hostname_for_connect) == 0);
+  ENSURE(strcmp(p.host, q.host) == 0 &&
+         strcmp(p.hostname_for_connect, q.hostname_for_connect) == 0);
   ENSURE(p.port == q.port && q.authorization == NULL);
   wsc__proxy_free(&q);
   wsc__buf out = {0};

@@ -526,7 +526,8 @@ TEST(proxy_connect_request_bytes) {
   connect_ok("example.com", 443, "Basic dXNlcjpwYXNz",
              "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"
              "Proxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n");
-  connect_ok("x", 65535, "", "CONNECT x:65535 HTTP/1.1\r\nHost: x:65535\r\nProxy-Authorization: \r\n\r\n");
+  connect_ok("x", 65535, "",
+             "CONNECT x:65535 HTTP/1.1\r\nHost: x:65535\r\nProxy-Authorization: \r\n\r\n");
 
   /* with a parsed proxy, as the socket will call it */
   wsc__proxy p;
@@ -690,10 +691,13 @@ TEST(proxy_reply_refusals) {
             "Proxy-Authenticate: Basic realm=\"proxy\"\r\nContent-Length: 13\r\n\r\n"
             "access denied",
             WSC_EPROXY, 407, "proxy refused CONNECT: 407 Proxy Authentication Required");
-  REPLY_ERR("HTTP/1.1 403 Forbidden\r\n\r\n", WSC_EPROXY, 403, "proxy refused CONNECT: 403 Forbidden");
-  REPLY_ERR("HTTP/1.0 502 Bad Gateway\r\n\r\n", WSC_EPROXY, 502, "proxy refused CONNECT: 502 Bad Gateway");
+  REPLY_ERR("HTTP/1.1 403 Forbidden\r\n\r\n", WSC_EPROXY, 403,
+            "proxy refused CONNECT: 403 Forbidden");
+  REPLY_ERR("HTTP/1.0 502 Bad Gateway\r\n\r\n", WSC_EPROXY, 502,
+            "proxy refused CONNECT: 502 Bad Gateway");
   REPLY_ERR("HTTP/1.1 503\r\n\r\n", WSC_EPROXY, 503, "proxy refused CONNECT: 503");
-  REPLY_ERR("HTTP/1.1 300 Multiple\r\n\r\n", WSC_EPROXY, 300, "proxy refused CONNECT: 300 Multiple");
+  REPLY_ERR("HTTP/1.1 300 Multiple\r\n\r\n", WSC_EPROXY, 300,
+            "proxy refused CONNECT: 300 Multiple");
   REPLY_ERR("HTTP/1.1 101 Switching Protocols\r\n\r\n", WSC_EPROXY, 101,
             "proxy refused CONNECT: 101 Switching Protocols");
   /* exact message, and the reason phrase is made printable and short */
