@@ -34,6 +34,7 @@
 typedef struct chat {
   const char *url;
   const char *origin, *ca;
+  const char *proxy;   /* NULL: from the environment; "": none */
   int insecure;
   uint32_t timeout_ms;
   int verbose;
@@ -73,6 +74,9 @@ static void usage(FILE *f) {
           "      --ca FILE       trust the CA certificates in FILE (PEM) for wss://\n"
           "      --insecure      accept any server certificate (testing only)\n"
           "      --timeout S     limit connecting to S seconds\n"
+          "      --proxy URL     connect through this HTTP proxy (default: from\n"
+          "                      http_proxy/https_proxy/all_proxy/no_proxy)\n"
+          "      --no-proxy      connect directly, whatever the environment says\n"
           "  -v, --verbose       report the connection on stderr\n"
           "  -h, --help          show this help\n"
           "\n"
@@ -461,12 +465,14 @@ static void on_sigint(uv_signal_t *s, int signum) {
 
 /* Fill c from argv. 0 to run, 1 after --help, 2 on a usage error (reported). */
 static int parse_args(int argc, char **argv, chat *c) {
-  enum { OPT_ORIGIN = 256, OPT_CA, OPT_INSECURE, OPT_TIMEOUT };
+  enum { OPT_ORIGIN = 256, OPT_CA, OPT_INSECURE, OPT_TIMEOUT, OPT_PROXY, OPT_NO_PROXY };
   static const struct option longs[] = {{"name", required_argument, NULL, 'n'},
                                         {"origin", required_argument, NULL, OPT_ORIGIN},
                                         {"ca", required_argument, NULL, OPT_CA},
                                         {"insecure", no_argument, NULL, OPT_INSECURE},
                                         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                        {"proxy", required_argument, NULL, OPT_PROXY},
+                                        {"no-proxy", no_argument, NULL, OPT_NO_PROXY},
                                         {"verbose", no_argument, NULL, 'v'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
@@ -480,6 +486,8 @@ static int parse_args(int argc, char **argv, chat *c) {
     case OPT_ORIGIN: c->origin = optarg; break;
     case OPT_CA: c->ca = optarg; break;
     case OPT_INSECURE: c->insecure = 1; break;
+    case OPT_PROXY: c->proxy = optarg; break;
+    case OPT_NO_PROXY: c->proxy = ""; break;
     case OPT_TIMEOUT: {
       char *end;
       errno = 0;
@@ -534,6 +542,7 @@ int cli_chat_client(int argc, char **argv) {
   opts.origin = c.origin;
   opts.tls_ca_file = c.ca;
   opts.tls_insecure = c.insecure;
+  opts.proxy = c.proxy;
   opts.connect_timeout_ms = c.timeout_ms;
   opts.handshake_timeout_ms = c.timeout_ms;
   opts.max_message = MAX_MESSAGE;
