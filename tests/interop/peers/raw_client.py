@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""raw_client.py - a hand-written client (standard library only) that sends
+what a real client library never would, for the wsc server tests
+(tests/interop/test_server*.c).
+
+  raw_client.py HOST PORT --mode MODE [options]
+
+Prints what it saw as lines on stdout and exits 0 when it could carry out the
+mode (the test judges the lines), 1 when not (with a `FAIL <why>` line).
+Stops on SIGTERM, on stdin EOF where it waits (unless --no-stdin) and after
+--max-seconds.
+
+Modes (--mode):
+  http        send each --request (Python escapes allowed: "\\r\\n") on its own
+              connection, read the answer to EOF, print `RESP <i> <status>`,
+              `HDR <i> <Name>: <value>` per header, `BODY <i> <length> <text>`
+              (the body's first 200 bytes, escaped)
+  slowloris   send half a request head and wait: `SERVER_CLOSED <bytes got>`
+              once the server closes the connection
+  unmasked    after the handshake send an unmasked text frame
+  bad-utf8    send a text frame that is not UTF-8 (0xff 0xfe)
+  big-frame   announce a binary frame of --length bytes, send --send-bytes of it
+  ping-flood  send --count pings, count the pongs (`PONGS <n>`), close 1000
+  no-read     send the text --send, then never read until stdin EOF (or
+              --max-seconds): `UNREAD <bytes then readable> <EOF|OPEN>`
+After the handshake (every mode but http/slowloris) the client reads frames
+and prints `CLOSE <code> <reason>` for the server's Close frame and `EOF` when
+the server ends TCP; `STATUS <n>` if the handshake was refused.
+"""
+import argparse
+import base64
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+from peerlib import say
+
+REQ = ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("host")
+    ap.add_argument("port", type=int)
+    ap.add_argument("--mode", required=True,
+                    choices=["http", "slowloris", "unmasked", "bad-utf8", "big-frame",
+                             "ping-flood", "no-read"])
+    ap.add_argument("--request", action="append", default=[])
+    ap.add_argument("--length", type=int, default=2 * 1024 * 1024)
+    ap.add_argument("--send-bytes", type=int, default=1024)
+    ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--send", default="flood")
+    ap.add_argument("--max-seconds", type=float, default=50)
+    ap.add_argument("--no-stdin", action="store_true")
+    return ap.parse_args()
+
+
+def frame(op, payload, mask=True, fin=True):
+    """One client frame (masked unless mask is False)."""
+    b0 = (0x80 if fin else 0) | op
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", b0, (0x80 if mask else 0) | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+    else:
+        head = struct.pack("!BBQ", b0, (0x80 if mask else 0) | 127, n)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+
+
+def recv_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            return None
+        out += chunk
+    return out
+
+
+def read_frame(sock):
+    """(opcode, payload) of the next server frame, None at EOF."""
+    head = recv_exact(sock, 2)
+    if head is None:
+        return None
+    n = head[1] & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", recv_exact(sock, 2) or b"\0\0")[0]
+    elif n == 127:
+        n = struct.unpack("!Q", recv_exact(sock, 8) or b"\0" * 8)[0]
+    if head[1] & 0x80:
+        recv_exact(sock, 4)  # a masked server frame: the tests look for CLOSE lines
+    payload = recv_exact(sock, n) if n else b""
+    if payload is None:
+        return None
+    return head[0] & 0x0F, payload
+
+
+def handshake(host, port):
+    """A connected socket after a 101, or None (STATUS printed)."""
+    sock = socket.create_connection((host, port), timeout=20)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((REQ % key).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            say("FAIL connection closed during the handshake")
+            return None, b""
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    if status != 101:
+        say("STATUS %d" % status)
+        return None, b""
+    return sock, rest
+
+
+def read_until_close(sock, counts=None):
+    """Print CLOSE / EOF lines; count pongs into counts. Returns the close code."""
+    code = None
+    while True:
+        try:
+            f = read_frame(sock)
+        except (ConnectionResetError, socket.timeout) as e:
+            say("EOF %s" % type(e).__name__)
+            return code
+        if f is None:
+            say("EOF")
+            return code
+        op, payload = f
+        if op == 0xA and counts is not None:
+            counts["pongs"] += 1
+        elif op == 0x8:
+            code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            say("CLOSE %d %s" % (code, payload[2:].decode("utf-8", "replace")))
+            if counts is not None and not counts.get("closed"):
+                counts["closed"] = True
+                try:
+                    sock.sendall(frame(0x8, payload[:2]))
+                except OSError:
+                    pass
+
+
+def wait_stdin(args):
+    """Block until stdin EOF (or --max-seconds)."""
+    deadline = time.monotonic() + args.max_seconds
+    while time.monotonic() < deadline:
+        if args.no_stdin:
+            time.sleep(0.1)
+            continue
+        r, _, _ = select.select([0], [], [], 0.1)
+        if r and not os.read(0, 4096):
+            return
+
+
+def http(args):
+    for i, req in enumerate(args.request):
+        raw = req.encode("latin-1").decode("unicode_escape").encode("latin-1")
+        sock = socket.create_connection((args.host, args.port), timeout=20)
+        sock.sendall(raw)
+        data = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        sock.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 "):
+            say("RESP %d none %r" % (i, data[:80]))
+            continue
+        say("RESP %d %s" % (i, lines[0].split(" ")[1]))
+        for h in lines[1:]:
+            say("HDR %d %s" % (i, h))
+        say("BODY %d %d %s" % (i, len(body), body[:200].decode("latin-1").encode(
+            "unicode_escape").decode()))
+    return 0
+
+
+def slowloris(args):
+    sock = socket.create_connection((args.host, args.port), timeout=args.max_seconds)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: webs")
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        say("FAIL the server kept the connection open")
+        return 1
+    except ConnectionResetError:
+        pass
+    say("SERVER_CLOSED %d" % len(got))
+    return 0
+
+
+def main(args):
+    if args.mode == "http":
+        return http(args)
+    if args.mode == "slowloris":
+        return slowloris(args)
+    sock, rest = handshake(args.host, args.port)
+    if sock is None:
+        return 1
+    if rest:
+        say("FAIL bytes after the 101: %r" % rest[:40])
+    if args.mode == "unmasked":
+        sock.sendall(frame(0x1, b"hello", mask=False))
+    elif args.mode == "bad-utf8":
+        sock.sendall(frame(0x1, b"ok \xff\xfe"))
+    elif args.mode == "big-frame":
+        head = struct.pack("!BBQ", 0x82, 0x80 | 127, args.length) + os.urandom(4)
+        try:
+            sock.sendall(head + b"\0" * args.send_bytes)
+        except OSError:
+            pass
+    elif args.mode == "ping-flood":
+        counts = {"pongs": 0}
+        reader = threading.Thread(target=read_until_close, args=(sock, counts), daemon=True)
+        reader.start()
+        ping = frame(0x9, b"flood-ping")
+        batch = ping * 100
+        for _ in range(args.count // 100):
+            sock.sendall(batch)
+        sock.sendall(ping * (args.count % 100))
+        deadline = time.monotonic() + args.max_seconds
+        while counts["pongs"] < args.count and reader.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        say("PONGS %d" % counts["pongs"])
+        counts["closed"] = True  # our Close now: the reader prints the answer
+        sock.sendall(frame(0x8, struct.pack("!H", 1000) + b"flood over"))
+        reader.join(args.max_seconds)
+        return 0
+    elif args.mode == "no-read":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(frame(0x1, args.send.encode()))
+        say("SENT")
+        wait_stdin(args)
+        sock.settimeout(5)
+        total, state = 0, "OPEN"
+        try:
+            while True:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    state = "EOF"
+                    break
+                total += len(chunk)
+        except ConnectionResetError:
+            state = "EOF"
+        except socket.timeout:
+            pass
+        say("UNREAD %d %s" % (total, state))
+        return 0
+    read_until_close(sock)
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(1))
+    sys.exit(main(parse_args()))

@@ -1,0 +1,364 @@
+/* test_server.c - the wsc server (wsc_server_*, wsc_request_accept/reject,
+ * server sockets) against real clients: Python websockets and Node ws, run as
+ * child processes on the server's loop (srvharness.h). Echo up to 16 MiB,
+ * fragmented messages, subprotocol selection, refusals from the upgrade
+ * handler, closes from either side, a client dropping TCP, wss, 1000
+ * concurrent clients, graceful shutdown, the drain event, pause/resume. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spawn.h"
+#include "srvharness.h"
+#include "test.h"
+
+#define BIG_SIZES "0,1,125,126,65535,65536,1048576,16777216"
+
+/* Every ECHO/FRAG line the clients print for sizes x kinds. */
+static void check_lines(sh_ctx *t, sh_proc *p, const char *what, const char *sizes,
+                        const char *kinds) {
+  char s[256], k[64], line[128];
+  snprintf(s, sizeof s, "%s", sizes);
+  for (char *sz = strtok(s, ","); sz; sz = strtok(NULL, ",")) {
+    snprintf(k, sizeof k, "%s", kinds);
+    char *save;
+    for (char *kind = strtok_r(k, ",", &save); kind; kind = strtok_r(NULL, ",", &save)) {
+      snprintf(line, sizeof line, "%s %s %s ok", what, kind, sz);
+      SH_HAS_LINE(p, line);
+    }
+  }
+}
+
+static void echo_with(int node, const char *mode, const char *sizes) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/echo", url, sizeof url);
+  sh_proc *p = node ? sh_node(t, "node_client.js", url, "--mode", mode, "--sizes", sizes, NULL)
+                    : sh_py(t, "py_client.py", url, "--mode", mode, "--sizes", sizes, NULL);
+  sh_wait_ok(t, p, 50);
+  check_lines(t, p, strcmp(mode, "echo") == 0 ? "ECHO" : "FRAG", sizes, "text,binary");
+  SH_HAS_LINE(p, "CLOSED 1000 "); /* the server echoes the code, not the reason */
+  CHECK(strncmp(sh_log(t), "open:- ", 7) == 0);
+  CHECK(strstr(sh_log(t), " close:1000:done:clean") != NULL);
+  CHECK_EQ(t->errors, 0);
+  CHECK_EQ(t->closes, 1);
+  sh_finish(t);
+}
+
+TEST(server_echo_python) { echo_with(0, "echo", BIG_SIZES); }
+TEST(server_echo_node) { echo_with(1, "echo", BIG_SIZES); }
+
+/* Python sends an iterable as fragments; Node uses send(chunk, {fin: false}).
+ * Text pieces from Node may split a UTF-8 character between frames. */
+TEST(server_fragmented_python) { echo_with(0, "fragment", "0,1,7,1000,100000,1048576"); }
+TEST(server_fragmented_node) { echo_with(1, "fragment", "0,1,7,1000,100000,1048576"); }
+
+/* ---- subprotocols ---------------------------------------------------------- */
+
+static void offer(sh_ctx *t, int node, const char *path, const char *offered,
+                  const char *expected_line) {
+  char url[128];
+  sh_url(t, "ws", path, url, sizeof url);
+  sh_proc *p = node ? sh_node(t, "node_client.js", url, "--mode", "protocol", "--subprotocols",
+                              offered, NULL)
+                    : sh_py(t, "py_client.py", url, "--mode", "protocol", "--subprotocols",
+                            offered, NULL);
+  sh_wait_ok(t, p, 30);
+  SH_HAS_LINE(p, expected_line);
+}
+
+TEST(server_subprotocol_server_preference) {
+  sh_ctx c, *t = &c;
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  const char *protos[] = {"chat.v2", "chat.v1"};
+  o.protocols = protos;
+  o.nprotocols = 2;
+  sh_init(t, &o);
+  offer(t, 0, "/", "chat.v1,chat.v2", "PROTOCOL chat.v2"); /* the server's order wins */
+  offer(t, 1, "/", "chat.v1,chat.v2", "PROTOCOL chat.v2");
+  offer(t, 0, "/", "chat.v1,other", "PROTOCOL chat.v1");
+  offer(t, 0, "/", "other", "PROTOCOL -"); /* (Node's ws fails a handshake without one) */
+  SH_CHECK_LOG("open:chat.v2 close:1000:done:clean open:chat.v2 close:1000:done:clean "
+               "open:chat.v1 close:1000:done:clean open:- close:1000:done:clean");
+  sh_finish(t);
+}
+
+/* The upgrade handler: /pick/NAME accepts with NAME, /none accepts with no
+ * subprotocol, /reject refuses with 451; anything else is not decided. */
+static void on_upgrade(wsc_server *srv, wsc_request *req, void *user) {
+  int *accept_rc = user;
+  (void)srv;
+  CHECK(wsc_request_is_upgrade(req));
+  CHECK_STR(wsc_request_method(req), "GET");
+  const char *path = wsc_request_path(req);
+  if (strncmp(path, "/pick/", 6) == 0) {
+    *accept_rc = wsc_request_accept(req, path + 6);
+    if (*accept_rc == 0) CHECK_EQ(wsc_request_accept(req, NULL), WSC_EINVALIDSTATE);
+  } else if (strcmp(path, "/none") == 0) {
+    CHECK_EQ(wsc_request_accept(req, NULL), 0);
+  } else if (strcmp(path, "/reject") == 0) {
+    CHECK_EQ(wsc_request_reject(req, 299, NULL), WSC_EINVAL);
+    CHECK_EQ(wsc_request_reject(req, 451, "not here"), 0);
+    CHECK_EQ(wsc_request_reject(req, 451, "twice"), WSC_EINVALIDSTATE);
+  }
+}
+
+TEST(server_subprotocol_from_upgrade_handler) {
+  sh_ctx c, *t = &c;
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  const char *protos[] = {"chat.v2", "chat.v1"};
+  o.protocols = protos;
+  o.nprotocols = 2;
+  sh_init(t, &o);
+  int accept_rc = 99;
+  wsc_server_set_onupgrade(t->srv, on_upgrade, &accept_rc);
+  offer(t, 0, "/pick/chat.v1", "chat.v1,chat.v2", "PROTOCOL chat.v1");
+  CHECK_EQ(accept_rc, 0);
+  offer(t, 1, "/pick/chat.v1", "chat.v2,chat.v1", "PROTOCOL chat.v1");
+  offer(t, 0, "/none", "chat.v1,chat.v2", "PROTOCOL -");
+  offer(t, 0, "/none", "chat.v1", "PROTOCOL -");
+  /* not offered: accept refuses, and the default choice applies */
+  offer(t, 0, "/pick/zzz", "chat.v1,chat.v2", "PROTOCOL chat.v2");
+  CHECK_EQ(accept_rc, WSC_EINVAL);
+  SH_CHECK_LOG("open:chat.v1 close:1000:done:clean open:chat.v1 close:1000:done:clean "
+               "open:- close:1000:done:clean open:- close:1000:done:clean "
+               "open:chat.v2 close:1000:done:clean");
+  sh_finish(t);
+}
+
+TEST(server_reject_from_upgrade_handler) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  int accept_rc = 0;
+  wsc_server_set_onupgrade(t->srv, on_upgrade, &accept_rc);
+  char url[128];
+  sh_url(t, "ws", "/reject", url, sizeof url);
+  sh_proc *py = sh_py(t, "py_client.py", url, "--mode", "reject", NULL);
+  sh_proc *node = sh_node(t, "node_client.js", url, "--mode", "reject", NULL);
+  sh_wait_ok(t, py, 30);
+  sh_wait_ok(t, node, 30);
+  SH_HAS_LINE(py, "STATUS 451");
+  SH_HAS_LINE(node, "STATUS 451");
+  SH_CHECK_LOG(""); /* never handed out: no events */
+  CHECK_EQ(t->connections, 0);
+  sh_finish(t);
+}
+
+/* ---- closing ---------------------------------------------------------------- */
+
+TEST(server_close_from_client) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *py = sh_py(t, "py_client.py", url, "--mode", "close", "--code", "4002", "--reason",
+                      "py bye", NULL);
+  sh_wait_ok(t, py, 30);
+  SH_HAS_LINE(py, "CLOSED 4002 "); /* the code echoed */
+  sh_wait_count(t, &t->closes, 1, 10, "the close event");
+  sh_proc *node = sh_node(t, "node_client.js", url, "--mode", "close", "--code", "1000",
+                          "--reason", "node bye \xc3\xa9", NULL);
+  sh_wait_ok(t, node, 30);
+  SH_HAS_LINE(node, "CLOSED 1000 ");
+  sh_wait_count(t, &t->closes, 2, 10, "the close event");
+  SH_CHECK_LOG("open:- close:4002:py bye:clean open:- close:1000:node bye \xc3\xa9:clean");
+  sh_finish(t);
+}
+
+TEST(server_close_from_server) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *py = sh_py(t, "py_client.py", url, "--mode", "wait-close", "--send",
+                      "cmd:close:4003:server bye", NULL);
+  sh_wait_ok(t, py, 30);
+  SH_HAS_LINE(py, "CLOSED 4003 server bye");
+  sh_wait_count(t, &t->closes, 1, 10, "the close event");
+  sh_proc *node = sh_node(t, "node_client.js", url, "--mode", "wait-close", "--send",
+                          "cmd:close:1000:", NULL);
+  sh_wait_ok(t, node, 30);
+  SH_HAS_LINE(node, "CLOSED 1000 ");
+  sh_wait_count(t, &t->closes, 2, 10, "the close event");
+  /* the close event reports the code the client sent back */
+  SH_CHECK_LOG("open:- msg:text:25 close:4003:server bye:clean "
+               "open:- msg:text:15 close:1000::clean");
+  sh_finish(t);
+}
+
+TEST(server_client_drops_tcp) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *py = sh_py(t, "py_client.py", url, "--mode", "drop", NULL);
+  sh_wait_ok(t, py, 30);
+  SH_HAS_LINE(py, "DROPPED");
+  sh_wait_count(t, &t->closes, 1, 10, "the close event");
+  /* error (ECONNRESET or ECLOSED, as the drop came), then close 1006 */
+  const char *log = sh_log(t);
+  CHECK(strncmp(log, "open:- msg:text:15 error:", 25) == 0);
+  CHECK(strstr(log, " close:1006::unclean") != NULL);
+  CHECK_EQ(t->errors, 1);
+  CHECK_EQ(wsc_server_connection_count(t->srv), 0);
+  sh_finish(t);
+}
+
+/* ---- wss -------------------------------------------------------------------- */
+
+static void tls_echo(int node) {
+  char dir[256], cert[300], key[300], ca[300];
+  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+  CHECK_EQ(peer_make_ca(dir), 0);
+  snprintf(cert, sizeof cert, "%s/server.pem", dir);
+  snprintf(key, sizeof key, "%s/server.key", dir);
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  o.tls_cert_file = cert;
+  o.tls_key_file = key;
+  sh_ctx c, *t = &c;
+  sh_init(t, &o);
+  char url[128];
+  sh_url(t, "wss", "/tls", url, sizeof url);
+  const char *sizes = "0,1,125,65536,1048576";
+  sh_proc *e = node ? sh_node(t, "node_client.js", url, "--mode", "echo", "--sizes", sizes, "--ca",
+                              ca, NULL)
+                    : sh_py(t, "py_client.py", url, "--mode", "echo", "--sizes", sizes, "--ca",
+                            ca, NULL);
+  sh_proc *f = node ? sh_node(t, "node_client.js", url, "--mode", "fragment", "--sizes", "1000",
+                              "--ca", ca, NULL)
+                    : sh_py(t, "py_client.py", url, "--mode", "fragment", "--sizes", "1000",
+                            "--ca", ca, NULL);
+  sh_wait_ok(t, e, 50);
+  sh_wait_ok(t, f, 50);
+  check_lines(t, e, "ECHO", sizes, "text,binary");
+  check_lines(t, f, "FRAG", "1000", "text,binary");
+  SH_HAS_LINE(e, "CLOSED 1000 ");
+  sh_wait_count(t, &t->closes, 2, 10, "the close events");
+  CHECK_EQ(t->clean_closes, 2);
+  CHECK_EQ(t->errors, 0);
+  sh_finish(t);
+}
+
+TEST(server_tls_python) { tls_echo(0); }
+TEST(server_tls_node) { tls_echo(1); }
+
+/* ---- many clients ----------------------------------------------------------- */
+
+static void many(int node, const char *clients) {
+  CHECK_INT(sh_raise_nofile(8192), >=, 2200);
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/many", url, sizeof url);
+  sh_proc *p = node ? sh_node(t, "node_client.js", url, "--mode", "many", "--clients", clients,
+                              "--count", "20", NULL)
+                    : sh_py(t, "py_client.py", url, "--mode", "many", "--clients", clients,
+                            "--count", "20", NULL);
+  sh_wait_ok(t, p, 55);
+  char line[64];
+  int n = atoi(clients); /* a test constant */
+  snprintf(line, sizeof line, "MANY %d %d", n, n * 20);
+  SH_HAS_LINE(p, line);
+  sh_wait_count(t, &t->closes, n, 10, "every close event");
+  CHECK_EQ(t->messages, n * 20);
+  CHECK_EQ(t->clean_closes, n);
+  CHECK_EQ(wsc_server_connection_count(t->srv), 0);
+  sh_finish(t);
+}
+
+TEST(server_1000_concurrent_node) { many(1, "1000"); }
+TEST(server_300_concurrent_python) { many(0, "300"); }
+
+/* ---- shutdown, backpressure -------------------------------------------------- */
+
+TEST(server_graceful_shutdown) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *p[4];
+  for (int i = 0; i < 3; i++) p[i] = sh_py(t, "py_client.py", url, "--mode", "wait-close", NULL);
+  p[3] = sh_node(t, "node_client.js", url, "--mode", "wait-close", NULL);
+  sh_wait_count(t, &t->opened, 4, 20, "four open sockets");
+  CHECK_EQ(wsc_server_connection_count(t->srv), 4);
+  sh_shutdown(t, 5000);
+  CHECK_EQ(wsc_server_close(t->srv, 5000, NULL, NULL), WSC_EINVALIDSTATE);
+  CHECK_EQ(wsc_server_listen(t->srv, "127.0.0.1:0"), WSC_EINVALIDSTATE);
+  sh_wait_count(t, &t->done_called, 1, 10, "the close callback");
+  for (int i = 0; i < 4; i++) {
+    sh_wait_ok(t, p[i], 10);
+    SH_HAS_LINE(p[i], "CLOSED 1001 server shutting down");
+  }
+  CHECK_EQ(t->closes, 4);
+  CHECK_EQ(t->clean_closes, 4);
+  CHECK_EQ(t->done_called, 1);
+  CHECK_EQ(wsc_server_connection_count(t->srv), 0);
+  CHECK(strstr(sh_log(t), "close:1001:server shutting down:clean") != NULL);
+  sh_finish(t);
+}
+
+TEST(server_drain_event) {
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  o.high_water_mark = 256 * 1024;
+  sh_ctx c, *t = &c;
+  sh_init(t, &o);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  /* 16 x 64 KiB at once: bufferedAmount goes over 256 KiB, then drains */
+  sh_proc *p = sh_py(t, "py_client.py", url, "--mode", "recv", "--send", "cmd:burst:16:65536",
+                     "--count", "16", NULL);
+  sh_wait_ok(t, p, 30);
+  SH_HAS_LINE(p, "RECV 16 1048576");
+  sh_wait_count(t, &t->closes, 1, 10, "the close event");
+  SH_CHECK_LOG("open:- msg:text:18 drain close:1000:done:clean");
+  /* below the mark: no drain */
+  sh_proc *q = sh_py(t, "py_client.py", url, "--mode", "recv", "--send", "cmd:burst:2:1000",
+                     "--count", "2", NULL);
+  sh_wait_ok(t, q, 30);
+  sh_wait_count(t, &t->closes, 2, 10, "the close event");
+  CHECK_EQ(t->drains, 1);
+  sh_finish(t);
+}
+
+typedef struct pauser {
+  sh_ctx *t;
+  uv_timer_t timer;
+  int messages_while_paused;
+  int resumed;
+} pauser;
+
+static void resume_later(uv_timer_t *timer) {
+  pauser *pa = timer->data;
+  if (!pa->t->last) return; /* not open yet */
+  pa->messages_while_paused = pa->t->messages;
+  CHECK_EQ(wsc_socket_resume(pa->t->last), 0);
+  CHECK_EQ(wsc_socket_resume(pa->t->last), 0); /* twice: nothing */
+  pa->resumed = 1;
+  uv_timer_stop(timer);
+}
+
+TEST(server_pause_resume) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  t->pause_on_open = 1;
+  pauser pa = {t, {0}, -1, 0};
+  CHECK_EQ(uv_timer_init(t->uv, &pa.timer), 0);
+  pa.timer.data = &pa;
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *p = sh_py(t, "py_client.py", url, "--mode", "echo", "--sizes", "5,70000", NULL);
+  sh_wait_count(t, &t->opened, 1, 20, "the open event");
+  /* paused: whatever the client sends is not read, however long we wait */
+  uv_timer_start(&pa.timer, resume_later, 300, 50);
+  sh_wait_ok(t, p, 30);
+  CHECK(pa.resumed);
+  CHECK_EQ(pa.messages_while_paused, 0);
+  check_lines(t, p, "ECHO", "5,70000", "text,binary");
+  uv_close((uv_handle_t *)&pa.timer, NULL);
+  sh_finish(t);
+}
