@@ -66,6 +66,25 @@ static int decode(const char *path, char *out, size_t n) {
   return 0;
 }
 
+/* 1 if the decoded path climbs above the root with ".." segments. Checked
+ * before the file system is asked: where the escape leads may not exist, and
+ * "/../etc/passwd" must be 403 whether or not root/../etc/passwd exists. */
+static int escapes_root(const char *rel) {
+  int depth = 0;
+  for (const char *p = rel; *p;) {
+    while (*p == '/') p++;
+    const char *end = strchr(p, '/');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      if (--depth < 0) return 1;
+    } else if (n && !(n == 1 && p[0] == '.')) {
+      depth++;
+    }
+    p += n;
+  }
+  return 0;
+}
+
 static int answer(wsc_request *req, int status, const char *body) {
   const char *ct = "Content-Type: text/plain; charset=utf-8";
   const char *allow = "Allow: GET, HEAD";
@@ -119,6 +138,7 @@ int wsc_request_serve_file(wsc_request *req, const char *root) {
   char rel[PATH_MAX];
   const char *path = wsc_request_path(req);
   if (path[0] != '/' || decode(path, rel, sizeof rel) != 0) return answer(req, 400, "bad path");
+  if (escapes_root(rel)) return answer(req, 403, "forbidden");
   char real_root[PATH_MAX], want[PATH_MAX * 2], real[PATH_MAX];
   if (!realpath(root, real_root)) return answer(req, 404, "not found");
   snprintf(want, sizeof want, "%s%s", real_root, rel);
