@@ -157,8 +157,12 @@ def run_case(case, conn, idle=2.0, fail_wait=4.0):
         want = max(len(a) for a in case.ok_lists() + case.nonstrict)
         # until every expected event came, the peer closed, or it went quiet
         done = lambda: conn.event_count >= want or conn.peer_close is not None or conn.eof
+        # quiet for `idle` seconds since we finished sending or last heard
+        # from the peer: it is not going to send the rest
+        idle = max(idle, case.timeout / 5)
+        sent_at = time.monotonic()
         while time.monotonic() < deadline and not done():
-            if time.monotonic() - conn.last_rx > idle:
+            if time.monotonic() - max(conn.last_rx, sent_at) > idle:
                 break
             conn.pump(min(deadline, time.monotonic() + 0.2), until=done)
         if conn.peer_close is None and not conn.gone():
