@@ -409,6 +409,8 @@ async def start_server(args):
 
 
 async def stop_server(proc):
+    """SIGTERM (SIGKILL after 5 s); returns the exit status, or a string
+    saying why it is not the 0 of a graceful stop."""
     if proc.returncode is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -416,6 +418,10 @@ async def stop_server(proc):
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
+            return "wsc chat did not stop within 5 s of SIGTERM"
+    if proc.returncode != 0:
+        return f"wsc chat exited with status {proc.returncode} (sanitizer report above?)"
+    return 0
 
 
 async def main(args):
@@ -445,6 +451,10 @@ async def main(args):
         except asyncio.TimeoutError:
             say(f"RESULT fail timed out after {args.timeout} s")
             return 1
+        if server is not None:
+            stopped, server = await stop_server(server), None
+            if stopped != 0:
+                raise Fail(stopped)
         say(f"RESULT ok {detail}")
         return 0
     except Fail as e:
