@@ -248,14 +248,14 @@ def main(args):
         reader.join(args.max_seconds)
         return 0
     elif args.mode == "no-read":
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.sendall(frame(0x1, args.send.encode()))
         say("SENT")
         wait_stdin(args)
         sock.settimeout(5)
         total, state = 0, "OPEN"
+        deadline = time.monotonic() + 5
         try:
-            while True:
+            while time.monotonic() < deadline:
                 chunk = sock.recv(1 << 20)
                 if not chunk:
                     state = "EOF"
