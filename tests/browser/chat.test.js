@@ -29,7 +29,7 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHROMIUM = process.env.WSC_CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = 10000; // any one expected change on a page
+const STEP_MS = 20000; // any one expected change on a page (generous: CI machines are busy)
 
 function argValue(name, dflt) {
   const i = process.argv.indexOf(name);
@@ -186,7 +186,7 @@ async function injected(page) {
 
 /* ---- the tests ---------------------------------------------------------- */
 
-test('chat page against wsc chat', { timeout: 90000 }, async (t) => {
+test('chat page against wsc chat', { timeout: 150000 }, async (t) => {
   const server = await startServer('127.0.0.1:0');
   const url = server.match[1];
   const port = server.match[3];
@@ -249,7 +249,7 @@ test('chat page against wsc chat', { timeout: 90000 }, async (t) => {
       assert.equal(await alice.$eval('#send', (b) => b.disabled), true, 'send disabled while offline');
       const again = await startServer(`127.0.0.1:${port}`);
       try {
-        await alice.waitForSelector('body[data-state="open"]', { timeout: 15000 });
+        await alice.waitForSelector('body[data-state="open"]', { timeout: 2 * STEP_MS });
         // Both pages log in again with the names they had (in the order
         // their randomised backoff brought them back).
         await waitUsers(alice, ['alice', 'alice2'], true);
