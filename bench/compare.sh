@@ -68,16 +68,17 @@ pin_server="taskset -c 1" pin_gen="taskset -c 0"
 
 # ---- build ------------------------------------------------------------------
 echo "== building in $build (Release)"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DWSC_TESTS=OFF -DWSC_BENCH=ON \
-  -DWSC_WERROR=OFF >"$build.cmake.log" 2>&1 || { cat "$build.cmake.log" >&2; exit 1; }
-cmake --build "$build" -j"$ncpu" --target wsc-loadgen >"$build.build.log" 2>&1 ||
-  { tail -30 "$build.build.log" >&2; exit 1; }
+  -DWSC_WERROR=OFF >"$build/compare-cmake.log" 2>&1 || { cat "$build/compare-cmake.log" >&2; exit 1; }
+cmake --build "$build" -j"$ncpu" --target wsc-loadgen >"$build/compare-build.log" 2>&1 ||
+  { tail -30 "$build/compare-build.log" >&2; exit 1; }
 loadgen=$build/bench/wsc-loadgen
 
 want_server() { [[ ,$servers, == *,$1,* ]]; }
 active=()
 if want_server wsc; then
-  if cmake --build "$build" -j"$ncpu" --target wsc_cli >>"$build.build.log" 2>&1 &&
+  if cmake --build "$build" -j"$ncpu" --target wsc_cli >>"$build/compare-build.log" 2>&1 &&
      "$build/wsc" echo --help >/dev/null 2>&1; then
     active+=(wsc)
   else
@@ -85,7 +86,7 @@ if want_server wsc; then
   fi
 fi
 if want_server lws; then
-  if cmake --build "$build" -j"$ncpu" --target wsc-bench-lws-echo >>"$build.build.log" 2>&1; then
+  if cmake --build "$build" -j"$ncpu" --target wsc-bench-lws-echo >>"$build/compare-build.log" 2>&1; then
     active+=(lws)
   else
     echo "compare.sh: skipping lws: wsc-bench-lws-echo not built (libwebsockets-dev missing? run scripts/setup)" >&2
