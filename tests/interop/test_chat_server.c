@@ -68,7 +68,7 @@ TEST(chat_endpoints) { run_scenario("endpoints", 30, NULL); }
 
 /* 200 clients x 50 numbered messages: every client receives all 10,000, in
  * order per sender. */
-TEST(chat_fanout_200x50) { run_scenario("fanout", 48, NULL); }
+TEST(chat_fanout_200x50) { run_scenario("fanout", 160, NULL); }
 
 /* SIGTERM: every client gets close 1001, the server exits 0. */
 TEST(chat_graceful_shutdown) { run_scenario("shutdown", 30, NULL); }
