@@ -100,14 +100,17 @@ static z_stream *new_stream(wsc__deflate *d) {
 
 /* ---- sending --------------------------------------------------------------- */
 
+int wsc__deflate_mem_level(unsigned bits) {
+  int m = (int)bits - 7;
+  return m < 1 ? 1 : m > 8 ? 8 : m;
+}
+
 static int tx_open(wsc__deflate *d) {
   if (d->tx) return 0;
   z_stream *z = new_stream(d);
   if (!z) return WSC_ENOMEM;
-  /* memLevel bits - 7: one hash entry per window byte (zlib's default 8 at
-   * 15 bits); a bigger table buys little speed for a small window */
   int rc = deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(int)d->tx_bits,
-                        (int)d->tx_bits - 7, Z_DEFAULT_STRATEGY);
+                        wsc__deflate_mem_level(d->tx_bits), Z_DEFAULT_STRATEGY);
   if (rc != Z_OK) {
     acct_free(d, z);
     return rc == Z_MEM_ERROR ? WSC_ENOMEM : WSC_EINTERNAL;
@@ -170,12 +173,30 @@ int wsc__deflate_compress(wsc__deflate *d, const uint8_t *in, size_t len, int fi
 
 /* ---- receiving ------------------------------------------------------------- */
 
+/* The stream ended with a final block (BFINAL) and more data follows, in this
+ * message or a later one: start a new stream that keeps the window, so the
+ * sender may still refer back to what came before (RFC 7692 section 7.2.3.4
+ * shows a final block followed by more bytes in the same message). */
+static int rx_restart(wsc__deflate *d) {
+  z_stream *z = d->rx;
+  uint8_t *dict = acct_alloc(d, (size_t)1 << d->rx_bits);
+  if (!dict) return WSC_ENOMEM;
+  uInt have = 0;
+  int rc = inflateGetDictionary(z, dict, &have);
+  if (rc == Z_OK) rc = inflateReset(z);
+  if (rc == Z_OK && have) rc = inflateSetDictionary(z, dict, have);
+  acct_free(d, dict);
+  d->rx_ended = 0;
+  return rc == Z_OK ? 0 : WSC_EINTERNAL;
+}
+
 int wsc__inflate_begin(wsc__deflate *d) {
   d->rx_msg = 1;
   d->rx_tail = 0;
-  d->rx_ended = 0;
   d->rx_pending = 0;
   d->wire = 0;
+  if (d->rx && d->rx_ended) return rx_restart(d);
+  d->rx_ended = 0;
   if (d->rx) return 0;
   z_stream *z = new_stream(d);
   if (!z) return WSC_ENOMEM;
@@ -192,6 +213,7 @@ int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uin
                       size_t cap, size_t *used, size_t *produced, int *done) {
   z_stream *z = d->rx;
   size_t took_in = 0;
+  int rc;
   *used = *produced = 0;
   *done = 0;
   if (!z) return WSC_EINTERNAL;
@@ -202,7 +224,7 @@ int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uin
     const uint8_t *src = NULL;
     size_t avail = 0;
     int is_tail = 0;
-    if (d->rx_ended && took_in < n) return WSC_EBADDATA; /* payload after a final block */
+    if (d->rx_ended && took_in < n && (rc = rx_restart(d)) != 0) return rc;
     if (took_in < n) {
       src = in + took_in;
       avail = n - took_in;
@@ -241,13 +263,12 @@ int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uin
 }
 
 void wsc__inflate_finish(wsc__deflate *d) {
-  if (d->rx && (d->rx_reset || d->rx_ended)) {
-    if (d->rx_reset) free_rx(d);
-    else if (inflateReset(d->rx) != Z_OK) free_rx(d);
-  }
+  if (d->rx_reset) {
+    free_rx(d); /* no context takeover: nothing to keep until the next message */
+    d->rx_ended = 0;
+  } /* else a stream that ended (rx_ended) is restarted by the next message */
   d->rx_msg = 0;
   d->rx_tail = 0;
-  d->rx_ended = 0;
   d->rx_pending = 0;
   d->wire = 0;
 }

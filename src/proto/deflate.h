@@ -14,10 +14,11 @@
  *
  * Receiving: the caller inflates chunk by chunk into a buffer of its own
  * (no allocation per message); 00 00 ff ff is appended after the last frame
- * (section 7.2.2). A message must end at a DEFLATE block boundary or with a
- * final block (BFINAL); after a final block no more payload may follow, and
- * the context starts afresh with the next message (the window is not carried
- * over a BFINAL block).
+ * (section 7.2.2). A message must end at a DEFLATE block boundary or right
+ * after a final block (BFINAL). Data after a final block, in the same message
+ * (RFC 7692 section 7.2.3.4) or a later one, starts a new DEFLATE stream that
+ * keeps the window (copied out and back in with inflateGetDictionary /
+ * inflateSetDictionary, a transient allocation of one window).
  *
  * Memory (zlib's formulas, window w = 2^bits, memLevel m):
  *   deflate: 2w*2 (window) + 2w (prev) + 2^(m+8)*... = (1 << (bits+2)) + (1 << (m+9))
@@ -56,7 +57,7 @@ typedef struct wsc__deflate {
   /* receiving */
   uint8_t rx_msg;     /* 1: a compressed message is being received */
   uint8_t rx_tail;    /* bytes of the 00 00 ff ff tail fed so far */
-  uint8_t rx_ended;   /* the stream ended (BFINAL) within this message */
+  uint8_t rx_ended;   /* the stream ended (BFINAL); restart it before more data */
   uint8_t rx_pending; /* zlib may hold output not yet handed out */
   /* sending */
   uint8_t tx_msg;  /* fragmented message being sent: 0 none, 1 compressed, 2 plain */
@@ -88,15 +89,23 @@ int wsc__inflate_begin(wsc__deflate *d);
  * 00 00 ff ff tail) into out[0..cap). *used = input bytes taken, *produced =
  * bytes written, *done = 1 when all input is taken and no output is pending
  * (call again while it is 0 and there is room). Returns 0, WSC_EBADDATA
- * (invalid DEFLATE data, payload after a final block, or a message that
- * does not end at a block boundary) or WSC_ENOMEM. */
+ * (invalid DEFLATE data, or a message that does not end at a block boundary)
+ * or WSC_ENOMEM. */
 int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uint8_t *out,
                       size_t cap, size_t *used, size_t *produced, int *done);
 
-/* The compressed message ended (or was abandoned): reset the per-message
- * state; free the decompressor when the peer does not keep context, reset it
- * after a final block. */
+/* The compressed message ended: reset the per-message state; free the
+ * decompressor when the peer does not keep context. */
 void wsc__inflate_finish(wsc__deflate *d);
+
+/* The memLevel used with a window of 2^bits: bits - 7 (at most 8). The hash
+ * table then has one entry per window byte (zlib's default 8 at 15 bits; 5
+ * at 12, what Python's websockets picks for servers), and a block holds
+ * 2^(m+6) symbols, half the window: a larger block outgrows a small window,
+ * and a block whose start has left the window can no longer be sent stored,
+ * so incompressible data would grow by several percent instead of ~2% at 9
+ * bits and ~0.1% at 15. */
+int wsc__deflate_mem_level(unsigned bits);
 
 /* Bytes of zlib state held now; *peak (if not NULL) the most ever held. */
 size_t wsc__deflate_memory(const wsc__deflate *d, size_t *peak);
