@@ -134,7 +134,7 @@ int wsc__deflate_compress(wsc__deflate *d, const uint8_t *in, size_t len, int fi
   }
   for (;;) {
     uInt a = left > (UINT_MAX >> 1) ? (UINT_MAX >> 1) : (uInt)left;
-    z->next_in = (Bytef *)(uintptr_t)(in + (len - left));
+    z->next_in = (Bytef *)(uintptr_t)(in ? in + (len - left) : in); /* in is NULL when len is 0 */
     z->avail_in = a;
     z->next_out = buf + have;
     z->avail_out = (uInt)(sizeof buf - have);

@@ -35,9 +35,9 @@ static unsigned window_bits(const char *v, size_t n) {
  * 0 on success, -1 with *why on a malformed, unknown or duplicate parameter
  * or a bad value. */
 static int parse_params(const char *s, size_t len, parsed *out, const char **why) {
-  const char *p = s, *end = s + len;
   memset(out, 0, sizeof *out);
-  if (!s) return 0;
+  if (!s) return 0; /* no parameters (wsc__http_ext_next leaves ptr NULL) */
+  const char *p = s, *end = s + len;
   for (;;) {
     while (p < end && is_ows(*p)) p++;
     if (p == end) return 0;
