@@ -327,16 +327,19 @@ static int on_payload_z(wsc__conn *c, uint8_t *p, size_t n, size_t *used) {
     int sdone;
     int rc = wsc__inflate_step(d, p + off, fed - off, end && fed == n, out, sizeof out, &took,
                                &got, &sdone);
-    if (rc) return fail(c, rc, rc == WSC_EBADDATA ? "invalid compressed data" : "out of memory");
     off += took;
-    if (!sdone && took == 0 && got == 0) return fail(c, WSC_EBADDATA, "invalid compressed data");
     int all = sdone && fed == n; /* nothing of this read left to do */
-    int last = end && all;
-    if (got > max_message(c) - c->msg_len)
-      return fail(c, WSC_ETOOBIG, "message over the size limit");
+    int last = end && all && rc == 0;
+    /* the first bad output byte decides, and a fault in the compressed data
+     * comes after all output before it: the same error whatever the reads */
+    uint64_t room = max_message(c) - c->msg_len;
+    size_t ok = got > room ? (size_t)room : got;
+    if (c->msg_op == WSC__OP_TEXT && ok && wsc__utf8_feed(&c->utf8, out, ok, NULL) != 0)
+      return fail(c, WSC_EBADDATA, "invalid UTF-8 in a text message");
+    if (got > room) return fail(c, WSC_ETOOBIG, "message over the size limit");
+    if (rc) return fail(c, rc, rc == WSC_EBADDATA ? "invalid compressed data" : "out of memory");
+    if (!sdone && took == 0 && got == 0) return fail(c, WSC_EBADDATA, "invalid compressed data");
     if (c->msg_op == WSC__OP_TEXT) {
-      if (got && wsc__utf8_feed(&c->utf8, out, got, NULL) != 0)
-        return fail(c, WSC_EBADDATA, "invalid UTF-8 in a text message");
       if (last && wsc__utf8_finish(&c->utf8) != 0)
         return fail(c, WSC_EBADDATA, "text message ends inside a UTF-8 sequence");
     }

@@ -244,9 +244,15 @@ int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uin
     else took_in += took;
     z->next_in = Z_NULL;
     z->avail_in = 0;
-    if (zr == Z_STREAM_END) d->rx_ended = 1;
-    else if (zr == Z_MEM_ERROR) return WSC_ENOMEM;
-    else if (zr != Z_OK && zr != Z_BUF_ERROR) return WSC_EBADDATA;
+    if (zr == Z_STREAM_END) {
+      d->rx_ended = 1;
+    } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+      /* report what came out before the bad bytes too: the caller checks
+       * it first, so the outcome does not depend on how reads were cut */
+      *used = took_in;
+      *produced = cap - z->avail_out;
+      return zr == Z_MEM_ERROR ? WSC_ENOMEM : WSC_EBADDATA;
+    }
     d->rx_pending = z->avail_out == 0; /* zlib may have more for us */
     if (z->avail_out == 0) break;
     if (took == 0 && room == z->avail_out) break; /* no progress possible */
@@ -256,7 +262,10 @@ int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uin
   if (took_in == n && !d->rx_pending && (!end || d->rx_tail == 4 || d->rx_ended)) {
     /* a message must stop between blocks (data_type bit 128: inflate waits
      * for a block header), else the next message would continue a block */
-    if (end && !d->rx_ended && !(z->data_type & 128)) return WSC_EBADDATA;
+    if (end && !d->rx_ended && !(z->data_type & 128)) {
+      *produced = cap - z->avail_out;
+      return WSC_EBADDATA;
+    }
     *done = 1;
   }
   return 0;

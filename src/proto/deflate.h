@@ -90,7 +90,9 @@ int wsc__inflate_begin(wsc__deflate *d);
  * bytes written, *done = 1 when all input is taken and no output is pending
  * (call again while it is 0 and there is room). Returns 0, WSC_EBADDATA
  * (invalid DEFLATE data, or a message that does not end at a block boundary)
- * or WSC_ENOMEM. */
+ * or WSC_ENOMEM; *used and *produced then still count what came before the
+ * fault (valid output the caller should check first, so that which error
+ * wins does not depend on how the input was split). */
 int wsc__inflate_step(wsc__deflate *d, const uint8_t *in, size_t n, int end, uint8_t *out,
                       size_t cap, size_t *used, size_t *produced, int *done);
 
