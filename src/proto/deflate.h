@@ -20,13 +20,12 @@
  * keeps the window (copied out and back in with inflateGetDictionary /
  * inflateSetDictionary, a transient allocation of one window).
  *
- * Memory (zlib's formulas, window w = 2^bits, memLevel m):
- *   deflate: 2w*2 (window) + 2w (prev) + 2^(m+8)*... = (1 << (bits+2)) + (1 << (m+9))
- *            plus ~5.8 KiB of fixed state
- *   inflate: (1 << bits) + ~7.1 KiB
- * memLevel is bits - 7 (so the hash table has one entry per window byte;
- * zlib's default 8 for a 32 KiB window): deflate ~262 KiB at 15, ~38 KiB at
- * 12, ~10 KiB at 9. wsc__deflate_memory reports the exact bytes held.
+ * Memory (zlib's formulas, window 2^bits, memLevel m = bits - 7), each plus
+ * a 112-byte z_stream; measured figures are in docs/protocol-notes.md:
+ *   deflate: (1 << (bits+2)) + (1 << (m+9)) + ~5.9 KiB   (262 KiB at 15 bits)
+ *   inflate: (1 << bits) + ~7.1 KiB                        (39 KiB at 15 bits)
+ * wsc__deflate_memory reports the exact bytes held (zlib allocates through
+ * hooks that count).
  */
 #ifndef WSC_PROTO_DEFLATE_H
 #define WSC_PROTO_DEFLATE_H
