@@ -692,3 +692,26 @@ TEST(deflate_memory_released_without_takeover_and_lazy) {
   peer_free(&c);
   peer_free(&s);
 }
+
+TEST(deflate_masked_incompressible_stopping_after_each_event) {
+  /* 200 KB of random bytes to a server: more payload per read than zlib takes
+   * before a chunk is full, so stopping after each event leaves masked
+   * payload for the next call; every way of feeding gives the same message */
+  size_t n = 200000;
+  uint8_t *data = malloc(n);
+  fill(data, n, 0, 77);
+  z_stream z;
+  zinit(&z, 15);
+  wsc__buf comp = {0}, in = {0};
+  zcompress(&z, data, n, &comp);
+  deflateEnd(&z);
+  CHECK_INT(comp.len, >, n); /* stored blocks */
+  put_frame(&in, 0, WSC__RSV1, WSC__OP_BINARY, comp.data, 70000, 1);
+  put_frame(&in, 1, 0, WSC__OP_CONT, comp.data + 70000, comp.len - 70000, 1);
+  char want[64];
+  snprintf(want, sizeof want, "binary(200000)#%08x", fnv(data, n));
+  DEXPECT(WSC__SERVER, &takeover, 0, &in, want);
+  free(data);
+  wsc__buf_free(&comp);
+  wsc__buf_free(&in);
+}
