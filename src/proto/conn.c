@@ -9,6 +9,13 @@
  * Sending: each frame's header and, for small payloads, the payload itself go
  * out in one on_send call; client payloads are masked while being copied into
  * a stack buffer, never in the caller's memory.
+ *
+ * permessage-deflate (when attached): a compressed message is inflated into a
+ * stack chunk of WSC__DEFLATE_CHUNK bytes and handed out chunk by chunk, so
+ * neither the compressed nor the inflated message is ever held whole. If an
+ * event callback stops wsc__conn_recv while zlib has not taken all of a read,
+ * the untaken payload bytes are masked again and reported as not consumed
+ * (the caller feeds them again, as for any stop).
  */
 #include "proto/conn.h"
 
@@ -16,6 +23,7 @@
 #include <string.h>
 
 #include "proto/close.h"
+#include "proto/deflate.h"
 #include "proto/mask.h"
 #include "proto/random.h"
 #include "wsc.h"
@@ -38,15 +46,34 @@ void wsc__conn_init(wsc__conn *c, const wsc__conn_config *cfg, void *user) {
 void wsc__conn_free(wsc__conn *c) {
   free(c->ctl);
   c->ctl = NULL;
+  wsc__deflate_free(c->deflate);
+  c->deflate = NULL;
 }
 
 void wsc__conn_set_rsv_allowed(wsc__conn *c, unsigned rsv) {
   c->rsv_allowed = (uint8_t)(rsv & 0x70);
 }
 
+static int window_ok(unsigned b) { return b >= WSC__PMD_MIN_BITS && b <= WSC__PMD_MAX_BITS; }
+
+int wsc__conn_set_deflate(wsc__conn *c, const wsc__pmd_params *params, size_t threshold) {
+  if (c->deflate || !params || !window_ok(params->server_max_window_bits) ||
+      !window_ok(params->client_max_window_bits))
+    return WSC_EINVAL;
+  c->deflate = wsc__deflate_new(params, c->cfg->role == WSC__SERVER, threshold);
+  if (!c->deflate) return WSC_ENOMEM;
+  c->rsv_allowed |= WSC__RSV1;
+  return 0;
+}
+
+size_t wsc__conn_deflate_memory(const wsc__conn *c, size_t *peak) {
+  return wsc__deflate_memory(c->deflate, peak);
+}
+
 /* ---- sending ------------------------------------------------------------ */
 
-static int send_frame(wsc__conn *c, int fin, unsigned op, const uint8_t *data, size_t len) {
+static int send_frame(wsc__conn *c, int fin, unsigned rsv, unsigned op, const uint8_t *data,
+                      size_t len) {
   uint8_t buf[SEND_CHUNK];
   uint8_t key[4];
   const uint8_t *k = NULL;
@@ -56,7 +83,7 @@ static int send_frame(wsc__conn *c, int fin, unsigned op, const uint8_t *data, s
     if (rc) return rc;
     k = key;
   }
-  size_t hl = wsc__frame_write_header(buf, fin, 0, op, len, k);
+  size_t hl = wsc__frame_write_header(buf, fin, rsv, op, len, k);
   if (!k) {
     if (len <= sizeof buf - hl) { /* small: one call, one write */
       if (len) memcpy(buf + hl, data, len);
@@ -78,21 +105,47 @@ static int send_frame(wsc__conn *c, int fin, unsigned op, const uint8_t *data, s
 }
 
 /* Send payload as frames of at most fragment_size bytes; the first carries
- * first_op, the rest are continuations; the last has FIN when fin is set. */
-static int send_pieces(wsc__conn *c, unsigned first_op, const uint8_t *data, size_t len,
-                       int fin) {
+ * first_op and rsv, the rest are continuations; the last has FIN when fin is
+ * set. */
+static int send_pieces(wsc__conn *c, unsigned first_op, unsigned rsv, const uint8_t *data,
+                       size_t len, int fin) {
   size_t piece = c->cfg->fragment_size ? c->cfg->fragment_size : len;
   unsigned op = first_op;
   size_t off = 0;
   do {
     size_t take = len - off < piece ? len - off : piece;
     int last = off + take == len;
-    int rc = send_frame(c, last && fin, op, take ? data + off : data, take); /* data may be NULL when len is 0 */
+    int rc = send_frame(c, last && fin, rsv, op, take ? data + off : data, take); /* data may be NULL when len is 0 */
     if (rc) return rc;
     off += take;
     op = WSC__OP_CONT;
+    rsv = 0;
   } while (off < len);
   return 0;
+}
+
+/* Compressed output goes out as frames: RSV1 and the opcode on the message's
+ * first frame only (RFC 7692 section 6), FIN on the last piece of the last
+ * call. */
+typedef struct zsend {
+  wsc__conn *c;
+  unsigned op, rsv;
+  int fin;
+} zsend;
+
+static int zsink(void *ctx, const uint8_t *p, size_t n, int last) {
+  zsend *s = ctx;
+  int rc = send_pieces(s->c, s->op, s->rsv, p, n, s->fin && last);
+  s->op = WSC__OP_CONT;
+  s->rsv = 0;
+  return rc;
+}
+
+/* Send a piece of a message compressed: op is the opcode of its first frame
+ * (WSC__OP_CONT for later pieces). */
+static int send_compressed(wsc__conn *c, unsigned op, const void *data, size_t len, int fin) {
+  zsend s = {c, op, op == WSC__OP_CONT ? 0u : (unsigned)WSC__RSV1, fin};
+  return wsc__deflate_compress(c->deflate, data, len, fin, zsink, &s);
 }
 
 static int can_send(const wsc__conn *c) {
@@ -104,7 +157,9 @@ int wsc__conn_send(wsc__conn *c, unsigned opcode, const void *data, size_t len) 
   int rc = can_send(c);
   if (rc) return rc;
   if (c->send_op) return WSC_EINVALIDSTATE;
-  return send_pieces(c, opcode, data, len, 1);
+  if (c->deflate && len >= c->deflate->threshold)
+    return send_compressed(c, opcode, data, len, 1);
+  return send_pieces(c, opcode, 0, data, len, 1);
 }
 
 int wsc__conn_send_fragment(wsc__conn *c, unsigned opcode, const void *data, size_t len,
@@ -114,7 +169,15 @@ int wsc__conn_send_fragment(wsc__conn *c, unsigned opcode, const void *data, siz
   if (rc) return rc;
   if (c->send_op && c->send_op != opcode) return WSC_EINVAL;
   unsigned op = c->send_op ? WSC__OP_CONT : opcode;
-  rc = send_pieces(c, op, data, len, fin);
+  if (c->deflate) {
+    wsc__deflate *d = c->deflate;
+    if (!c->send_op) d->tx_msg = len >= d->threshold ? 1 : 2; /* decided by the first piece */
+    rc = d->tx_msg == 1 ? send_compressed(c, op, data, len, fin)
+                        : send_pieces(c, op, 0, data, len, fin);
+    if (fin) d->tx_msg = 0;
+  } else {
+    rc = send_pieces(c, op, 0, data, len, fin);
+  }
   if (rc) return rc;
   c->send_op = fin ? 0 : (uint8_t)opcode;
   return 0;
@@ -123,7 +186,7 @@ int wsc__conn_send_fragment(wsc__conn *c, unsigned opcode, const void *data, siz
 static int send_control(wsc__conn *c, unsigned op, const void *data, size_t len) {
   if (len > WSC__CONTROL_MAX) return WSC_EINVAL;
   int rc = can_send(c);
-  return rc ? rc : send_frame(c, 1, op, data, len);
+  return rc ? rc : send_frame(c, 1, 0, op, data, len);
 }
 
 int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
@@ -140,7 +203,7 @@ int wsc__conn_close(wsc__conn *c, int code, const void *reason, size_t len) {
   int n = wsc__close_build(body, code, reason, len);
   if (n < 0) return n;
   c->close_sent = 1; /* even if the write fails: nothing may follow a Close */
-  return send_frame(c, 1, WSC__OP_CLOSE, body, (size_t)n);
+  return send_frame(c, 1, 0, WSC__OP_CLOSE, body, (size_t)n);
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -181,9 +244,20 @@ static int on_header(wsc__conn *c, const uint8_t *h) {
       c->msg_len = 0;
       c->msg_emitted = 0;
       wsc__utf8_init(&c->utf8);
+      if (c->deflate && (f.rsv & WSC__RSV1) && (rc = wsc__inflate_begin(c->deflate)) != 0)
+        return fail(c, rc, "out of memory");
     }
-    if (f.len > max_message(c) - c->msg_len)
+    if (c->deflate && c->deflate->rx_msg) {
+      /* the inflated size is checked as it is produced; the compressed
+       * size is held to twice the limit (DEFLATE's worst-case overhead is
+       * far smaller) so a stream of empty blocks cannot go on forever */
+      uint64_t lim = max_message(c) > UINT64_MAX / 2 - 1024 ? UINT64_MAX : max_message(c) * 2 + 1024;
+      if (f.len > lim - c->deflate->wire)
+        return fail(c, WSC_ETOOBIG, "compressed message over the size limit");
+      c->deflate->wire += f.len;
+    } else if (f.len > max_message(c) - c->msg_len) {
       return fail(c, WSC_ETOOBIG, "message over the size limit");
+    }
   }
   c->op = f.opcode;
   c->fin = f.fin;
@@ -228,8 +302,86 @@ static int on_control(wsc__conn *c, uint8_t *p, size_t n) {
   }
 }
 
-/* Payload bytes p[0..n) of the current frame, n <= c->remaining. */
-static int on_payload(wsc__conn *c, uint8_t *p, size_t n) {
+#define ZPIECE 8192 /* payload unmasked and fed to zlib at a time */
+
+/* Payload bytes p[0..n) of a compressed message's frame, n <= c->remaining:
+ * inflate them chunk by chunk and hand each chunk out. Before each event the
+ * conn is left as if the read stopped there (the callback may stop it, or
+ * destroy c, and then neither c nor p may be touched): payload not yet taken
+ * by zlib is masked again and *used says how much was taken. With n == 0 at
+ * the end of the frame, output zlib still holds is drained. */
+static int on_payload_z(wsc__conn *c, uint8_t *p, size_t n, size_t *used) {
+  wsc__deflate *d = c->deflate;
+  const unsigned ph0 = c->phase;
+  const uint64_t rem0 = c->remaining;
+  const int end = c->fin && rem0 == n; /* the message's compressed bytes end here */
+  uint8_t out[WSC__DEFLATE_CHUNK];
+  size_t off = 0, fed = 0; /* p[off..fed) is unmasked and not yet taken by zlib */
+  for (;;) {
+    if (fed == off && fed < n) {
+      size_t k = n - fed < ZPIECE ? n - fed : ZPIECE;
+      if (c->masked) wsc__mask(p + fed, k, c->key, (ph0 + fed) & 3);
+      fed += k;
+    }
+    size_t took, got;
+    int sdone;
+    int rc = wsc__inflate_step(d, p + off, fed - off, end && fed == n, out, sizeof out, &took,
+                               &got, &sdone);
+    off += took;
+    int all = sdone && fed == n; /* nothing of this read left to do */
+    int last = end && all && rc == 0;
+    /* the first bad output byte decides, and a fault in the compressed data
+     * comes after all output before it: the same error whatever the reads */
+    uint64_t room = max_message(c) - c->msg_len;
+    size_t ok = got > room ? (size_t)room : got;
+    if (c->msg_op == WSC__OP_TEXT && ok && wsc__utf8_feed(&c->utf8, out, ok, NULL) != 0)
+      return fail(c, WSC_EBADDATA, "invalid UTF-8 in a text message");
+    if (got > room) return fail(c, WSC_ETOOBIG, "message over the size limit");
+    if (rc) return fail(c, rc, rc == WSC_EBADDATA ? "invalid compressed data" : "out of memory");
+    if (!sdone && took == 0 && got == 0) return fail(c, WSC_EBADDATA, "invalid compressed data");
+    if (c->msg_op == WSC__OP_TEXT) {
+      if (last && wsc__utf8_finish(&c->utf8) != 0)
+        return fail(c, WSC_EBADDATA, "text message ends inside a UTF-8 sequence");
+    }
+    c->msg_len += got;
+    if (got || last) {
+      /* leave everything as if we stop here */
+      if (c->masked && fed > off) wsc__mask(p + off, fed - off, c->key, (ph0 + off) & 3);
+      fed = off;
+      c->remaining = rem0 - off;
+      c->phase = (uint8_t)((ph0 + off) & 3);
+      c->in_payload = c->remaining != 0 || !all;
+      *used = off;
+      wsc__event ev = {0};
+      ev.type = WSC__EV_DATA;
+      ev.opcode = c->msg_op;
+      ev.first = !c->msg_emitted;
+      ev.last = (uint8_t)last;
+      ev.data = out;
+      ev.len = got;
+      c->msg_emitted = 1;
+      if (last) {
+        c->msg_op = 0;
+        wsc__inflate_finish(d);
+      }
+      rc = emit(c, &ev);
+      if (rc) return rc; /* c and p are not ours any more */
+    }
+    if (all) break;
+  }
+  c->remaining = rem0 - n;
+  c->phase = (uint8_t)((ph0 + n) & 3);
+  c->in_payload = c->remaining != 0;
+  *used = n;
+  return 0;
+}
+
+/* Payload bytes p[0..n) of the current frame, n <= c->remaining. *used = the
+ * bytes taken (n, except for a compressed message that stopped early). */
+static int on_payload(wsc__conn *c, uint8_t *p, size_t n, size_t *used) {
+  *used = n;
+  if (!wsc__op_is_control(c->op) && c->deflate && c->deflate->rx_msg)
+    return on_payload_z(c, p, n, used);
   if (c->masked && n) c->phase = (uint8_t)wsc__mask(p, n, c->key, c->phase);
   c->remaining -= n;
   if (wsc__op_is_control(c->op)) {
@@ -301,11 +453,10 @@ int wsc__conn_recv(wsc__conn *c, uint8_t *data, size_t len, size_t *consumed) {
       }
       rc = on_header(c, h);
     } else {
-      size_t take = len - i;
+      size_t take = len - i, used = 0;
       if (take > c->remaining) take = (size_t)c->remaining;
-      uint8_t *p = data + i;
-      i += take;
-      rc = on_payload(c, p, take);
+      rc = on_payload(c, data + i, take, &used);
+      i += used;
     }
     if (rc) break;
   }

@@ -28,7 +28,10 @@
 #include <stdint.h>
 
 #include "proto/frame.h"
+#include "proto/pmd.h"
 #include "proto/utf8.h"
+
+struct wsc__deflate;
 
 typedef enum wsc__role { WSC__CLIENT = 0, WSC__SERVER = 1 } wsc__role;
 
@@ -79,6 +82,7 @@ typedef struct wsc__conn {
   uint64_t msg_len;      /* payload bytes of the message being read so far */
   const char *error_msg; /* static text of the failure, or NULL */
   uint8_t *ctl;          /* control payload being assembled (malloc'd, 125 B) */
+  struct wsc__deflate *deflate; /* permessage-deflate state, NULL when not negotiated */
   wsc__utf8 utf8;        /* validator of the text message being read */
   int error;             /* sticky failure, 0 while healthy */
   uint8_t hdr[WSC__FRAME_MAX_HEADER]; /* header bytes split across reads */
@@ -100,6 +104,26 @@ void wsc__conn_free(wsc__conn *c); /* releases what init and use acquired */
 
 /* RSV bits that negotiated extensions own (WSC__RSV1 for permessage-deflate). */
 void wsc__conn_set_rsv_allowed(wsc__conn *c, unsigned rsv);
+
+/* Attach a negotiated permessage-deflate agreement (RFC 7692), before any
+ * message: from then on a received message whose first frame has RSV1 is
+ * inflated as it arrives and delivered as DATA events of at most
+ * WSC__DEFLATE_CHUNK bytes (first/last as for any message), its inflated size
+ * held to max_message (1009) and its text checked as UTF-8 on the inflated
+ * bytes (1007); invalid compressed data fails with 1007. wsc__conn_send
+ * compresses messages of at least `threshold` bytes (0: all of them; smaller
+ * ones go out plain, without RSV1), wsc__conn_send_fragment compresses a
+ * message whose first piece has at least `threshold` bytes. The role comes
+ * from the conn's config. zlib memory is taken at the first compressed
+ * message in each direction and released after each message when that
+ * direction has no context takeover.
+ * Returns 0, WSC_EINVAL (already attached, or a window outside 8..15) or
+ * WSC_ENOMEM. */
+int wsc__conn_set_deflate(wsc__conn *c, const wsc__pmd_params *params, size_t threshold);
+
+/* Bytes of zlib state the conn holds now (0 without deflate); *peak, if not
+ * NULL, gets the most it ever held. */
+size_t wsc__conn_deflate_memory(const wsc__conn *c, size_t *peak);
 
 /* Process received bytes. Payloads are unmasked in place, so data must be
  * writable. Returns 0 with *consumed == len when everything was processed (or

@@ -281,9 +281,29 @@ int bc_handshake(bclient *c, const wsc__hs_client_config *hs_cfg,
       c->conn_ready = 1;
       if ((size_t)r > used && wsc__buf_append(&c->rx, buf + used, (size_t)r - used) != 0)
         return WSC_ENOMEM;
+      c->bytes_received += (size_t)r - used;
       return 1;
     }
   }
+}
+
+int bc_handshake_deflate(bclient *c, const wsc__hs_client_config *hs_cfg,
+                         const wsc__conn_config *conn_cfg, const wsc__pmd_offer *offer,
+                         size_t threshold) {
+  char ext[WSC__PMD_MAX_HEADER];
+  int rc = wsc__pmd_offer_build(offer, ext, sizeof ext);
+  if (rc < 0) return rc;
+  wsc__hs_client_config hs = *hs_cfg;
+  hs.extensions = ext;
+  rc = bc_handshake(c, &hs, conn_cfg);
+  if (rc != 1) return rc;
+  c->pmd_why = NULL;
+  int acc = wsc__pmd_client_accept(offer, c->hs.extensions, strlen(c->hs.extensions), &c->pmd,
+                                   &c->pmd_why);
+  if (acc < 0) return acc;
+  c->pmd_accepted = acc;
+  if (acc && (rc = wsc__conn_set_deflate(&c->conn, &c->pmd, threshold)) != 0) return rc;
+  return 1;
 }
 
 int bc_next(bclient *c, int timeout_ms) {
@@ -304,6 +324,7 @@ int bc_next(bclient *c, int timeout_ms) {
       continue;
     }
     c->rx.len += (size_t)r;
+    c->bytes_received += (size_t)r;
   }
 }
 

@@ -25,6 +25,7 @@
 #include "proto/buf.h"
 #include "proto/conn.h"
 #include "proto/handshake.h"
+#include "proto/pmd.h"
 
 #define BC_IO_TIMEOUT_MS 10000 /* SO_RCVTIMEO / SO_SNDTIMEO */
 
@@ -60,6 +61,12 @@ typedef struct bclient {
   /* socket-level facts */
   int io_error;         /* errno of the last failed read/write, 0 if none */
   size_t bytes_sent;
+  size_t bytes_received; /* after the handshake response */
+
+  /* permessage-deflate (bc_handshake_deflate) */
+  int pmd_accepted;      /* the server accepted the offer */
+  wsc__pmd_params pmd;   /* the agreement then */
+  const char *pmd_why;   /* why a response was refused (WSC_EEXTENSION) */
   int eof;              /* the peer closed the connection (or reset it) */
 } bclient;
 
@@ -81,6 +88,15 @@ int bc_proxy_connect(bclient *c, const char *target, const char *auth);
  * more), WSC_ECLOSED when the server closed first, -EAGAIN on timeout. */
 int bc_handshake(bclient *c, const wsc__hs_client_config *hs_cfg,
                  const wsc__conn_config *conn_cfg);
+
+/* bc_handshake offering permessage-deflate as `offer` describes (it replaces
+ * hs_cfg->extensions); when the server accepts, the agreement is checked
+ * (wsc__pmd_client_accept) and attached to the conn with the given
+ * compression threshold. Returns as bc_handshake, or WSC_EEXTENSION when the
+ * response breaks RFC 7692 (c->pmd_why says how). */
+int bc_handshake_deflate(bclient *c, const wsc__hs_client_config *hs_cfg,
+                         const wsc__conn_config *conn_cfg, const wsc__pmd_offer *offer,
+                         size_t threshold);
 
 /* Read and process until an event: BC_MESSAGE (a whole message: c->msg,
  * c->msg_op), BC_PING / BC_PONG (c->ctl), BC_CLOSE (c->close_code, c->ctl as

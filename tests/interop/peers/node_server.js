@@ -17,7 +17,10 @@
  * `HEADERS <json>` with each upgrade request's headers to stdout), --ping
  * (ping each new connection with payload "wsc-ping"; print `PONG <payload>`
  * for every pong received),
- * --max-size (bytes), --max-seconds, --no-stdin.
+ * --max-size (bytes), --max-seconds, --no-stdin,
+ * --deflate-options JSON (implies --deflate: ws's perMessageDeflate options,
+ * e.g. '{"serverNoContextTakeover":true,"threshold":0}'; ws's default
+ * threshold is 1024 bytes).
  */
 'use strict';
 const fs = require('fs');
@@ -33,7 +36,7 @@ function usage(msg) {
 const args = {
   mode: 'echo', host: '127.0.0.1', code: 1000, reason: '', status: 403, subprotocols: '',
   deflate: false, tls: null, logHeaders: false, ping: false, maxSize: 64 * 1024 * 1024 + 1024,
-  maxSeconds: 120, noStdin: false,
+  maxSeconds: 120, noStdin: false, deflateOptions: null,
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -48,6 +51,10 @@ for (let i = 0; i < argv.length; i++) {
     case '--subprotocols': args.subprotocols = val(); break;
     case '--deflate': args.deflate = true; break;
     case '--no-deflate': args.deflate = false; break;
+    case '--deflate-options':
+      try { args.deflateOptions = JSON.parse(val()); } catch (e) { usage(`bad --deflate-options: ${e}`); }
+      args.deflate = true;
+      break;
     case '--tls': args.tls = [val(), val()]; break;
     case '--log-headers': args.logHeaders = true; break;
     case '--ping': args.ping = true; break;
@@ -73,7 +80,7 @@ server.on('request', (req, res) => {
 const wss = new WebSocketServer({
   server,
   maxPayload: args.maxSize,
-  perMessageDeflate: args.deflate,
+  perMessageDeflate: args.deflate && args.deflateOptions ? args.deflateOptions : args.deflate,
   clientTracking: true,
   handleProtocols: (protocols /* Set, client's order */) => {
     for (const p of protocols) if (supported.includes(p)) return p;

@@ -20,6 +20,13 @@ in websockets), --tls CERT KEY (wss), --log-headers (print `HEADERS <json>`
 with each upgrade request's headers to stdout), --ping (ping each new
 connection with payload "wsc-ping" and print `PONG <payload>` when the
 matching pong arrives, `NOPONG` if none within 10 s), --max-size (bytes).
+
+permessage-deflate settings (any of them replaces websockets' default server
+factory, which is server_max_window_bits=12, client_max_window_bits=12,
+memLevel 5): --deflate-server-no-context-takeover,
+--deflate-client-no-context-takeover, --deflate-server-max-window-bits N,
+--deflate-client-max-window-bits N (0: accept the client's choice),
+--deflate-require-client-max-window-bits.
 """
 import argparse
 import asyncio
@@ -45,6 +52,11 @@ def parse_args():
     ap.add_argument("--subprotocols", default="")
     ap.add_argument("--deflate", dest="deflate", action="store_true", default=True)
     ap.add_argument("--no-deflate", dest="deflate", action="store_false")
+    ap.add_argument("--deflate-server-no-context-takeover", action="store_true")
+    ap.add_argument("--deflate-client-no-context-takeover", action="store_true")
+    ap.add_argument("--deflate-server-max-window-bits", type=int)
+    ap.add_argument("--deflate-client-max-window-bits", type=int)
+    ap.add_argument("--deflate-require-client-max-window-bits", action="store_true")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--log-headers", action="store_true")
     ap.add_argument("--ping", action="store_true")
@@ -96,6 +108,23 @@ async def main(args):
         except websockets.exceptions.ConnectionClosed:
             pass
 
+    compression = "deflate" if args.deflate else None
+    extensions = None
+    if args.deflate and (args.deflate_server_no_context_takeover or args.deflate_client_no_context_takeover
+                         or args.deflate_server_max_window_bits is not None
+                         or args.deflate_client_max_window_bits is not None
+                         or args.deflate_require_client_max_window_bits):
+        from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+        cmwb = args.deflate_client_max_window_bits
+        extensions = [ServerPerMessageDeflateFactory(
+            server_no_context_takeover=args.deflate_server_no_context_takeover,
+            client_no_context_takeover=args.deflate_client_no_context_takeover,
+            server_max_window_bits=args.deflate_server_max_window_bits,
+            client_max_window_bits=cmwb if cmwb else None,
+            require_client_max_window_bits=args.deflate_require_client_max_window_bits,
+        )]
+        compression = None
+
     ssl_ctx = None
     if args.tls:
         ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -106,7 +135,8 @@ async def main(args):
         subprotocols=supported or None,
         select_subprotocol=select_subprotocol,
         process_request=process_request,
-        compression="deflate" if args.deflate else None,
+        compression=compression,
+        extensions=extensions,
         max_size=args.max_size,
         max_queue=4,
         ssl=ssl_ctx,
