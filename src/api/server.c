@@ -443,9 +443,18 @@ static void drop_all(wsc_server *srv) {
   }
 }
 
+/* The shutdown's time is up: drop what is left. A socket the application saw
+ * open still gets its error and close (1006) events, as for any failed
+ * connection; done follows once the last one is closed. */
 static void on_shutdown_timeout(uv_timer_t *t) {
   wsc_server *srv = t->data;
-  drop_all(srv);
+  for (wsc_socket *ws = srv->sockets, *next; ws; ws = next) {
+    next = ws->srv_next;
+    wsc__socket_enter(ws);
+    wsc__socket_fail(ws, WSC_ETIMEDOUT, "server shutdown timed out: connection dropped");
+    wsc__tcp_close(&ws->tcp); /* now: no grace period for queued bytes */
+    wsc__socket_leave(ws);
+  }
   maybe_done(srv);
 }
 
