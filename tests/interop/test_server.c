@@ -301,6 +301,33 @@ TEST(server_graceful_shutdown) {
   sh_finish(t);
 }
 
+/* A client that never answers the Close: at the shutdown timeout it is
+ * dropped, and the application, which saw it open, sees it close. */
+TEST(server_shutdown_timeout_drops_with_events) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL); /* close_timeout_ms 5000: the shutdown's 300 ms comes first */
+  char url[128], port[16], script[512];
+  sh_url(t, "ws", "/", url, sizeof url);
+  snprintf(port, sizeof port, "%d", wsc_server_port(t->srv));
+  snprintf(script, sizeof script, "%s/raw_client.py", peer_dir());
+  const char *argv[] = {peer_python(), script, "127.0.0.1", port, "--mode", "no-read",
+                        "--send", "x", NULL};
+  sh_proc *deaf = sh_spawn(t, argv);
+  sh_proc *good = sh_py(t, "py_client.py", url, "--mode", "wait-close", NULL);
+  sh_wait_count(t, &t->opened, 2, 20, "two open sockets");
+  sh_wait_count(t, &t->messages, 1, 20, "the deaf client's message");
+  sh_shutdown(t, 300);
+  sh_wait_count(t, &t->done_called, 1, 10, "the close callback");
+  sh_wait_ok(t, good, 10);
+  SH_HAS_LINE(good, "CLOSED 1001 server shutting down");
+  CHECK_EQ(t->closes, 2);
+  CHECK_EQ(t->clean_closes, 1);
+  CHECK(strstr(sh_log(t), "error:ETIMEDOUT close:1006::unclean") != NULL);
+  CHECK_EQ(wsc_server_connection_count(t->srv), 0);
+  sh_close_stdin(deaf);
+  sh_finish(t);
+}
+
 TEST(server_drain_event) {
   wsc_server_options o;
   wsc_server_options_init(&o);
