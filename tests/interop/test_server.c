@@ -389,3 +389,27 @@ TEST(server_pause_resume) {
   uv_close((uv_handle_t *)&pa.timer, NULL);
   sh_finish(t);
 }
+
+static void free_in_done(wsc_server *srv, void *user) {
+  sh_ctx *t = user;
+  CHECK_EQ(t->closes, 1); /* the socket's close event came first */
+  wsc_server_free(srv);
+  t->srv = NULL;
+  t->done_called++;
+}
+
+/* The header allows freeing the server from the close callback. */
+TEST(server_free_from_done_callback) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *p = sh_py(t, "py_client.py", url, "--mode", "wait-close", NULL);
+  sh_wait_count(t, &t->opened, 1, 20, "the open event");
+  CHECK_EQ(wsc_server_close(t->srv, 2000, free_in_done, t), 0);
+  sh_wait_count(t, &t->done_called, 1, 10, "the close callback");
+  sh_wait_ok(t, p, 10);
+  SH_HAS_LINE(p, "CLOSED 1001 server shutting down");
+  CHECK(t->srv == NULL);
+  sh_finish(t);
+}
