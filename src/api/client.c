@@ -172,22 +172,6 @@ static void copy_options(wsc__client *c, const wsc_options *in) {
   if (!o->high_water_mark) o->high_water_mark = DEFAULT_HIGH_WATER_MARK;
 }
 
-/* A copy of a string array in one allocation: the pointers, then the strings. */
-static const char *const *copy_strv(const char *const *v, size_t n) {
-  size_t bytes = n * sizeof(char *);
-  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
-  char **out = malloc(bytes);
-  if (!out) return NULL;
-  char *p = (char *)(out + n);
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(v[i]) + 1;
-    memcpy(p, v[i], len);
-    out[i] = p;
-    p += len;
-  }
-  return (const char *const *)out;
-}
-
 static char *make_origin(const wsc__url *u) {
   size_t n = strlen(u->host) + 24;
   char *s = malloc(n);
@@ -206,9 +190,9 @@ static int setup_handshake(wsc__client *c, const char *const *protocols, size_t 
   h->host = c->url.host_header;
   h->target = c->url.resource;
   h->max_size = c->opts.max_handshake;
-  if (nprotocols && !(h->protocols = copy_strv(protocols, nprotocols))) return WSC_ENOMEM;
+  if (nprotocols && !(h->protocols = wsc__copy_strv(protocols, nprotocols))) return WSC_ENOMEM;
   h->nprotocols = nprotocols;
-  if (c->opts.nheaders && !(h->headers = copy_strv(c->opts.headers, c->opts.nheaders)))
+  if (c->opts.nheaders && !(h->headers = wsc__copy_strv(c->opts.headers, c->opts.nheaders)))
     return WSC_ENOMEM;
   h->nheaders = c->opts.nheaders;
   c->opts.headers = NULL; /* the caller's array is not kept */

@@ -78,19 +78,23 @@ int wsc_request_accept(wsc_request *req, const char *protocol) {
   return 0;
 }
 
+/* Send a built response (rc 0) and mark the request answered; either way
+ * the buffer is freed. Returns rc. */
+static int answer(wsc_request *req, wsc__buf *out, int rc) {
+  if (rc == 0) {
+    req->decided = 1;
+    wsc__request_send(req, out);
+  }
+  wsc__buf_free(out);
+  return rc;
+}
+
 int wsc_request_reject(wsc_request *req, int status, const char *body) {
   if (req->decided) return WSC_EINVALIDSTATE;
   if (status < 300 || status > 599) return WSC_EINVAL;
   wsc__buf out = {0};
   int rc = wsc__hs_server_reject(status, body, NULL, 0, &out);
-  if (rc) {
-    wsc__buf_free(&out);
-    return rc;
-  }
-  req->decided = 1;
-  wsc__request_send(req, &out);
-  wsc__buf_free(&out);
-  return 0;
+  return answer(req, &out, rc);
 }
 
 static const char *reason_phrase(int status) {
@@ -132,12 +136,5 @@ int wsc_request_respond(wsc_request *req, int status, const char *const *headers
   if (rc == 0) rc = wsc__buf_puts(&out, "Connection: close\r\n\r\n");
   int head_only = strcmp(wsc_request_method(req), "HEAD") == 0 || status == 304 || status == 204;
   if (rc == 0 && !head_only && length) rc = wsc__buf_append(&out, body, length);
-  if (rc) {
-    wsc__buf_free(&out);
-    return rc;
-  }
-  req->decided = 1;
-  wsc__request_send(req, &out);
-  wsc__buf_free(&out);
-  return 0;
+  return answer(req, &out, rc);
 }

@@ -229,21 +229,6 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 void wsc_server_options_init(wsc_server_options *o) { memset(o, 0, sizeof *o); }
 
-static const char *const *copy_strv(const char *const *v, size_t n) {
-  size_t bytes = n * sizeof(char *);
-  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
-  char **out = malloc(bytes ? bytes : 1);
-  if (!out) return NULL;
-  char *p = (char *)(out + n);
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(v[i]) + 1;
-    memcpy(p, v[i], len);
-    out[i] = p;
-    p += len;
-  }
-  return (const char *const *)out;
-}
-
 static void set_error(wsc_server *srv, int err, const char *msg) {
   srv->error = err;
   snprintf(srv->error_msg, sizeof srv->error_msg, "%s", msg ? msg : wsc_strerror(err));
@@ -277,8 +262,8 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   if (!o.close_timeout_ms) o.close_timeout_ms = DEFAULT_CLOSE_TIMEOUT;
   if (!o.high_water_mark) o.high_water_mark = DEFAULT_HIGH_WATER_MARK;
   if (!o.max_buffered) o.max_buffered = DEFAULT_MAX_BUFFERED;
-  srv->protocols = copy_strv(o.protocols, o.nprotocols);
-  srv->origins = copy_strv(o.origins, o.norigins);
+  srv->protocols = wsc__copy_strv(o.protocols, o.nprotocols);
+  srv->origins = wsc__copy_strv(o.origins, o.norigins);
   if (!srv->protocols || !srv->origins) goto nomem;
   if (o.tls_cert_file) {
     char err[160];

@@ -56,6 +56,21 @@ void wsc__socket_release(wsc_socket *ws) {
   free(ws);
 }
 
+const char *const *wsc__copy_strv(const char *const *v, size_t n) {
+  size_t bytes = n * sizeof(char *);
+  for (size_t i = 0; i < n; i++) bytes += strlen(v[i]) + 1;
+  char **out = malloc(bytes ? bytes : 1);
+  if (!out) return NULL;
+  char *p = (char *)(out + n);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(v[i]) + 1;
+    memcpy(p, v[i], len);
+    out[i] = p;
+    p += len;
+  }
+  return (const char *const *)out;
+}
+
 void wsc__socket_enter(wsc_socket *ws) { ws->dispatching++; }
 
 /* Returns 1 if the socket is gone (the caller must not touch it). */

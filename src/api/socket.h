@@ -100,6 +100,10 @@ wsc_socket *wsc__socket_alloc(wsc_loop *loop, const wsc__role_ops *role);
 /* Release everything (the transport must be closed or never used). */
 void wsc__socket_release(wsc_socket *ws);
 
+/* A copy of a string array in one allocation (the pointers, then the
+ * strings); free() it. NULL when out of memory. */
+const char *const *wsc__copy_strv(const char *const *v, size_t n);
+
 /* Guard a call from the loop: between enter and leave the socket is not
  * freed. leave returns 1 when the socket is gone. */
 void wsc__socket_enter(wsc_socket *ws);
