@@ -20,6 +20,7 @@
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 static void on_timeout(uv_timer_t *t);
+static void arm_open_timer(wsc_socket *ws, uint64_t now);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -280,10 +281,10 @@ void wsc__socket_open(wsc_socket *ws, const char *protocol, const char *extensio
   ws->protocol = p;
   ws->extensions = x;
   wsc__tcp_timer_stop(&ws->tcp);
-  uint32_t tick = ws->ping_interval_ms;
-  if (ws->idle_timeout_ms && (!tick || ws->idle_timeout_ms < tick)) tick = ws->idle_timeout_ms;
-  if (tick) wsc__socket_timer(ws, tick); /* while OPEN the timer is the keepalive */
-  ws->last_read_ms = uv_now(ws->loop->uv);
+  uint64_t now = uv_now(ws->loop->uv);
+  ws->last_read_ms = now;
+  ws->next_ping_ms = now + ws->ping_interval_ms;
+  arm_open_timer(ws, now); /* keepalive and idle timeout, if set */
   ws->ready_state = WSC_OPEN;
   if (before_open) {
     before_open(ws, arg);
@@ -388,17 +389,36 @@ static void tcp_drain(void *user) {
 const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_closed,
                                                       tcp_drain};
 
+/* The closing handshake from OPEN: send Close and wait for the peer's, up to
+ * the close timeout. Called inside enter()/leave(). */
+static void start_close(wsc_socket *ws, int code, const char *reason, size_t len) {
+  ws->ready_state = WSC_CLOSING;
+  int rc = wsc__conn_close(&ws->conn, code, reason, len);
+  if (rc)
+    fail(ws, rc, "could not send the Close frame");
+  else
+    wsc__socket_timer(ws, ws->close_timeout_ms);
+}
+
+/* While OPEN the socket's timer serves two clocks: the keepalive Ping (every
+ * ping_interval_ms; the Pong must be back by the next one) and the idle
+ * timeout (idle_timeout_ms without receiving anything). It is armed for
+ * whichever comes first. */
+static void arm_open_timer(wsc_socket *ws, uint64_t now) {
+  uint64_t due = UINT64_MAX;
+  if (ws->ping_interval_ms) due = ws->next_ping_ms;
+  if (ws->idle_timeout_ms && ws->last_read_ms + ws->idle_timeout_ms < due)
+    due = ws->last_read_ms + ws->idle_timeout_ms;
+  if (due != UINT64_MAX) wsc__socket_timer(ws, due > now ? (uint32_t)(due - now) : 0);
+}
+
 static void keepalive_tick(wsc_socket *ws) {
   uint64_t now = uv_now(ws->loop->uv);
   if (ws->idle_timeout_ms && now - ws->last_read_ms >= ws->idle_timeout_ms) {
-    ws->ready_state = WSC_CLOSING;
-    if (wsc__conn_close(&ws->conn, WSC_CLOSE_GOING_AWAY, "idle timeout", 12) != 0)
-      fail(ws, WSC_ETIMEDOUT, "idle timeout");
-    else
-      wsc__socket_timer(ws, ws->close_timeout_ms);
+    start_close(ws, WSC_CLOSE_GOING_AWAY, "idle timeout", 12);
     return;
   }
-  if (ws->ping_interval_ms) {
+  if (ws->ping_interval_ms && now >= ws->next_ping_ms) {
     if (ws->ping_outstanding) {
       fail(ws, WSC_ETIMEDOUT, "no Pong to the keepalive Ping: peer unresponsive");
       return;
@@ -409,13 +429,9 @@ static void keepalive_tick(wsc_socket *ws) {
       return;
     }
     ws->ping_outstanding = 1;
+    ws->next_ping_ms = now + ws->ping_interval_ms;
   }
-  uint32_t tick = ws->ping_interval_ms;
-  if (ws->idle_timeout_ms) {
-    uint64_t left = ws->idle_timeout_ms - (now - ws->last_read_ms);
-    if (!tick || left < tick) tick = (uint32_t)left;
-  }
-  wsc__socket_timer(ws, tick);
+  arm_open_timer(ws, now);
 }
 
 static void on_timeout(uv_timer_t *t) {
@@ -570,12 +586,7 @@ int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason
   if (ws->ready_state == WSC_CONNECTING) {
     fail(ws, WSC_ECLOSED, "closed before the connection was established");
   } else {
-    ws->ready_state = WSC_CLOSING;
-    int rc = wsc__conn_close(&ws->conn, code, reason, reason_length);
-    if (rc)
-      fail(ws, rc, "could not send the Close frame");
-    else
-      wsc__socket_timer(ws, ws->close_timeout_ms);
+    start_close(ws, code, reason, reason_length);
   }
   leave(ws);
   return 0;
@@ -584,11 +595,7 @@ int wsc_socket_close(wsc_socket *ws, int code, const char *reason, size_t reason
 int wsc__socket_close_going_away(wsc_socket *ws) {
   if (ws->ready_state != WSC_OPEN) return 0;
   enter(ws);
-  ws->ready_state = WSC_CLOSING;
-  if (wsc__conn_close(&ws->conn, WSC_CLOSE_GOING_AWAY, "server shutting down", 20) != 0)
-    fail(ws, WSC_ECLOSED, "could not send the Close frame");
-  else
-    wsc__socket_timer(ws, ws->close_timeout_ms);
+  start_close(ws, WSC_CLOSE_GOING_AWAY, "server shutting down", 20);
   leave(ws);
   return 0;
 }

@@ -67,6 +67,7 @@ struct wsc_socket {
   uint64_t payload_hint;       /* payload bytes of the send in progress */
   uint64_t high_water_mark, max_buffered; /* 0: none */
   uint64_t last_read_ms;       /* uv_now of the last bytes received (idle timeout) */
+  uint64_t next_ping_ms;       /* uv_now when the next keepalive Ping is due */
   uint32_t close_timeout_ms, ping_interval_ms, idle_timeout_ms;
   wsc__utf8 out_utf8;          /* text being sent in fragments */
   uint8_t ping_outstanding;    /* keepalive: a Ping is waiting for its Pong */

@@ -413,3 +413,56 @@ TEST(server_free_from_done_callback) {
   CHECK(t->srv == NULL);
   sh_finish(t);
 }
+
+/* ---- idle timeout and SO_REUSEPORT ------------------------------------------ */
+
+/* A client that sends nothing is closed with 1001 once idle_timeout_ms has
+ * passed; one that keeps talking past several idle periods is not. */
+TEST(server_idle_timeout) {
+  sh_ctx c, *t = &c;
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  o.idle_timeout_ms = 300;
+  sh_init(t, &o);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  /* talks every 150 ms for 8 rounds (over 1 s, four idle periods): stays
+   * open and closes normally */
+  sh_proc *busy = sh_py(t, "py_client.py", url, "--mode", "echo", "--sizes", "10", "--kinds",
+                        "text", "--repeat", "8", "--delay", "0.15", NULL);
+  sh_wait_ok(t, busy, 30); /* exit 0: every round echoed, then its own close 1000 */
+  CHECK(sh_line(busy, "CLOSED 1000") != NULL);
+  sh_proc *quiet = sh_py(t, "py_client.py", url, "--mode", "wait-close", NULL);
+  sh_wait_ok(t, quiet, 30);
+  SH_HAS_LINE(quiet, "CLOSED 1001 idle timeout");
+  sh_wait_count(t, &t->closes, 2, 10, "both close events");
+  CHECK(strstr(sh_log(t), "close:1001:idle timeout:clean") != NULL ||
+        strstr(sh_log(t), "close:1001::clean") != NULL);
+  sh_finish(t);
+}
+
+TEST(server_reuse_port) {
+  wsc_loop *loop;
+  CHECK_EQ(wsc_loop_new(&loop), 0);
+  wsc_server_options o;
+  wsc_server_options_init(&o);
+  o.reuse_port = 1;
+  wsc_server *a, *b, *plain;
+  CHECK_EQ(wsc_server_new(loop, &o, &a), 0);
+  CHECK_EQ(wsc_server_new(loop, &o, &b), 0);
+  CHECK_EQ(wsc_server_new(loop, NULL, &plain), 0);
+  CHECK_EQ(wsc_server_listen(a, "127.0.0.1:0"), 0);
+  char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", wsc_server_port(a));
+  CHECK_EQ(wsc_server_listen(b, addr), 0); /* shares the port */
+  CHECK_EQ(wsc_server_port(b), wsc_server_port(a));
+  CHECK_EQ(wsc_server_listen(plain, addr), UV_EADDRINUSE); /* without the option: refused */
+  const char *msg;
+  CHECK_EQ(wsc_server_error(plain, &msg), UV_EADDRINUSE);
+  CHECK(msg[0] != 0);
+  wsc_server_free(a);
+  wsc_server_free(b);
+  wsc_server_free(plain);
+  wsc_loop_run(loop);
+  CHECK_EQ(wsc_loop_free(loop), 0);
+}
