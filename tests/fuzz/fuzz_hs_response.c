@@ -13,11 +13,8 @@
 
 #include "proto/handshake.h"
 #include "wsc.h"
+#include "fuzz_split.h"
 
-#define ENSURE(c)                 \
-  do {                            \
-    if (!(c)) __builtin_trap();   \
-  } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,24 +37,12 @@ static size_t pick_max(const uint8_t *data, size_t size) {
   return size && (data[size - 1] & 7) == 7 ? 64 + data[size - 1] : 0;
 }
 
-static int feed_split(wsc__hs_client *hs, const uint8_t *data, size_t size, size_t *total) {
-  uint32_t x = 2166136261u;
-  for (size_t i = 0; i < size; i++) x = (x ^ data[i]) * 16777619u;
-  size_t off = 0;
-  *total = 0;
-  for (;;) {
-    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    size_t n = (x % 4 == 0) ? 0 : 1 + x % 23;
-    if (n > size - off) n = size - off;
-    size_t consumed = (size_t)-1;
-    int rc = wsc__hs_client_recv(hs, data + off, n, &consumed);
-    ENSURE(consumed <= n);
-    *total += consumed;
-    if (rc != 0) return rc;
-    ENSURE(consumed == n);
-    off += n;
-    if (off == size) return 0;
-  }
+static int feed(void *p, const uint8_t *d, size_t n, size_t *consumed) {
+  return wsc__hs_client_recv((wsc__hs_client *)p, d, n, consumed);
+}
+
+static int feed_split(wsc__hs_client *p, const uint8_t *data, size_t size, size_t *total) {
+  return fuzz_feed_split(feed, p, data, size, total);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -21,11 +21,7 @@
 
 #include "net/proxy.h"
 #include "wsc.h"
-
-#define ENSURE(c)               \
-  do {                          \
-    if (!(c)) __builtin_trap(); \
-  } while (0)
+#include "fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -91,24 +87,12 @@ static void fuzz_no_proxy(const char *in, size_t size, uint16_t port) {
   ENSURE(wsc__proxy_no_proxy_match(more, host, port) == 1);
 }
 
-static int feed_split(wsc__proxy_reply *r, const uint8_t *data, size_t size, size_t *total) {
-  uint32_t x = 2166136261u;
-  for (size_t i = 0; i < size; i++) x = (x ^ data[i]) * 16777619u;
-  size_t off = 0;
-  *total = 0;
-  for (;;) {
-    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    size_t n = (x % 4 == 0) ? 0 : 1 + x % 23;
-    if (n > size - off) n = size - off;
-    size_t consumed = (size_t)-1;
-    int rc = wsc__proxy_reply_feed(r, data + off, n, &consumed);
-    ENSURE(consumed <= n);
-    *total += consumed;
-    if (rc != 0) return rc;
-    ENSURE(consumed == n);
-    off += n;
-    if (off == size) return 0;
-  }
+static int feed(void *p, const uint8_t *d, size_t n, size_t *consumed) {
+  return wsc__proxy_reply_feed((wsc__proxy_reply *)p, d, n, consumed);
+}
+
+static int feed_split(wsc__proxy_reply *p, const uint8_t *data, size_t size, size_t *total) {
+  return fuzz_feed_split(feed, p, data, size, total);
 }
 
 static void fuzz_reply(const uint8_t *data, size_t size) {
