@@ -177,6 +177,20 @@ static const wsc__role_ops server_role = {NULL, handshake_recv, NULL, release, c
 
 /* ---- accepting ---------------------------------------------------------- */
 
+static void free_handle(uv_handle_t *h) { free(h); }
+
+/* Out of memory: accept the pending connection into a bare handle and close
+ * it, so the listener's queue does not keep signalling it. */
+static void drop_pending(wsc_loop *loop, uv_stream_t *listener) {
+  uv_tcp_t *drop = malloc(sizeof *drop);
+  if (!drop || uv_tcp_init(loop->uv, drop) != 0) {
+    free(drop);
+    return;
+  }
+  (void)uv_accept(listener, (uv_stream_t *)drop); /* closed either way */
+  uv_close((uv_handle_t *)drop, free_handle);
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   wsc_server *srv = container_of(listener, wsc_server, listener);
   if (status < 0 || srv->closing) return;
@@ -187,13 +201,7 @@ static void on_connection(uv_stream_t *listener, int status) {
       ws->transport_closed = 1;
       wsc__socket_release(ws);
     }
-    uv_tcp_t *drop = malloc(sizeof *drop);
-    if (drop && uv_tcp_init(srv->loop->uv, drop) == 0) {
-      if (uv_accept(listener, (uv_stream_t *)drop) == 0) {}
-      uv_close((uv_handle_t *)drop, (uv_close_cb)free);
-    } else {
-      free(drop);
-    }
+    drop_pending(srv->loop, listener);
     return;
   }
   wsc__hs_server_init(hs, srv->opts.max_handshake);
