@@ -459,7 +459,6 @@ void wsc_socket_free(wsc_socket *ws) {
   leave(ws);
 }
 
-const char *wsc_socket_url(const wsc_socket *ws);
 int wsc_socket_ready_state(const wsc_socket *ws) { return ws->ready_state; }
 uint64_t wsc_socket_buffered_amount(const wsc_socket *ws) {
   return wsc__tcp_buffered(&ws->tcp) + ws->discarded;
