@@ -54,9 +54,17 @@ wsc__deflate *wsc__deflate_new(const wsc__pmd_params *p, int is_server, size_t t
   d->is_server = (uint8_t)(is_server != 0);
   d->threshold = threshold;
   unsigned mine = is_server ? p->server_max_window_bits : p->client_max_window_bits;
-  unsigned theirs = is_server ? p->client_max_window_bits : p->server_max_window_bits;
   d->tx_bits = zlib_bits(mine);
-  d->rx_bits = zlib_bits(theirs);
+  /* The inflater always gets the full 32 KiB window, whatever the peer's
+   * negotiated window. zlib checks a back-reference against its window plus
+   * the output of the current inflate() call, so with a smaller window a
+   * peer reaching too far back was refused or accepted depending on how the
+   * reads happened to be cut (the fuzzer found it). With 15 bits no valid
+   * DEFLATE distance is ever too far once 32 KiB have been produced, and
+   * before that the check only depends on the total output: the outcome no
+   * longer depends on the reads. A peer using a bigger window than it
+   * negotiated is accepted (RFC 7692 lets the receiver be lenient). */
+  d->rx_bits = 15;
   d->tx_reset = is_server ? p->server_no_context_takeover : p->client_no_context_takeover;
   d->rx_reset = is_server ? p->client_no_context_takeover : p->server_no_context_takeover;
   return d;

@@ -51,7 +51,8 @@ typedef struct wsc__deflate {
   uint64_t wire;         /* compressed bytes of the message being received */
   wsc__pmd_params params;
   uint8_t is_server;
-  uint8_t tx_bits, rx_bits; /* windowBits used with zlib (8 becomes 9) */
+  uint8_t tx_bits;  /* windowBits for the compressor (8 becomes 9) */
+  uint8_t rx_bits;  /* for the inflater: always 15 (see wsc__deflate_new) */
   uint8_t tx_reset, rx_reset; /* no context takeover in that direction */
   /* receiving */
   uint8_t rx_msg;     /* 1: a compressed message is being received */

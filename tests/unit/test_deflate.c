@@ -715,3 +715,29 @@ TEST(deflate_masked_incompressible_stopping_after_each_event) {
   wsc__buf_free(&comp);
   wsc__buf_free(&in);
 }
+
+TEST(deflate_reach_beyond_negotiated_window_same_whatever_the_reads) {
+  /* The server agreed to a 512-byte window but compresses with 32 KiB: a
+   * back-reference 3000 bytes away. zlib alone would accept it when the
+   * referenced bytes came out in the same inflate() call and refuse it
+   * otherwise, so the outcome depended on how reads were cut (found by
+   * fuzz_deflate). The inflater uses the full window: always accepted. */
+  static const wsc__pmd_params small = {0, 0, 9, 15};
+  z_stream z;
+  zinit(&z, 15);
+  size_t n = 6000;
+  uint8_t *msg = malloc(n);
+  fill(msg, 3000, 0, 7);           /* incompressible... */
+  memcpy(msg + 3000, msg, 3000);   /* ...then all of it again, 3000 back */
+  wsc__buf comp = {0}, in = {0};
+  zcompress(&z, msg, n, &comp);
+  deflateEnd(&z);
+  put_frame(&in, 1, WSC__RSV1, WSC__OP_BINARY, comp.data, comp.len, 0);
+  CHECK_INT(in.len, <, 4096); /* small enough to be split at every point */
+  char want[64];
+  snprintf(want, sizeof want, "binary(6000)#%08x", fnv(msg, n));
+  DEXPECT(WSC__CLIENT, &small, 0, &in, want);
+  free(msg);
+  wsc__buf_free(&comp);
+  wsc__buf_free(&in);
+}
