@@ -233,6 +233,63 @@ static inline const wsc_error_event *wsc_event_error(const wsc_event *ev) {
  * and free the socket. */
 typedef void (*wsc_listener_fn)(wsc_socket *ws, const wsc_event *ev, void *user);
 
+/* permessage-deflate (RFC 7692): compression of whole messages, negotiated
+ * in the opening handshake. The same options serve both roles; each field
+ * says what it means for a client (wsc_options.deflate) and for a server
+ * (wsc_server_options.deflate). Zero everywhere is the default: a client
+ * offers what browsers offer, a server declines.
+ *
+ * Cost (zlib state, per connection, measured; docs/protocol-notes.md): with
+ * context takeover the compressor and decompressor stay allocated between
+ * messages: about 49 KiB at window bits 8-9, 77 KiB at 12, 301 KiB at 15.
+ * Without takeover in both directions (server_no_context_takeover and
+ * client_no_context_takeover) an idle connection holds nothing; zlib state
+ * is then taken only while a message is compressed or inflated. The
+ * decompressor always uses a 32 KiB window whatever was negotiated, so a
+ * small window saves memory on the sending side only.
+ *
+ * Received compressed messages are inflated as they arrive and held to
+ * max_message (a "zip bomb" fails with 1009 at the limit). */
+enum wsc_deflate_mode {
+  WSC_DEFLATE_DEFAULT = 0, /* client: offer; server: decline */
+  WSC_DEFLATE_ON = 1,      /* client: offer; server: accept offers it can honour */
+  WSC_DEFLATE_OFF = 2      /* neither offer nor accept */
+};
+/* Messages shorter than this go out uncompressed when threshold is 0: below
+ * it the DEFLATE block overhead takes most of what compression could save. */
+#define WSC_DEFLATE_DEFAULT_THRESHOLD 32u
+
+typedef struct wsc_deflate_options {
+  int mode; /* enum wsc_deflate_mode; anything else is WSC_EINVAL */
+  /* Client: ask the server to reset its compressor after every message (the
+   * client's decompressor is then freed between messages). Server: always
+   * reset our compressor (and say so), whatever the client asked. 0 or 1. */
+  int server_no_context_takeover;
+  /* Client: promise to reset our compressor after every message (the client
+   * does so anyway if the server asks). Server: require the client to reset
+   * its compressor (the server's decompressor is then freed between
+   * messages). 0 or 1. */
+  int client_no_context_takeover;
+  /* Window the server compresses with, 2^bits bytes. Client: 0 = do not ask
+   * (the server picks, up to 15), 8..15 = ask for at most this. Server: 0 =
+   * 12 (77 KiB instead of 301 KiB per connection with context takeover, what
+   * Python's websockets does, for a few percent of compression on typical
+   * messages), 8..15 = at most this (less if the client asks). */
+  int server_max_window_bits;
+  /* Window the client compresses with. Client: 0 = offer
+   * client_max_window_bits without a value (the server may choose, as
+   * browsers offer), 8..15 = we will use at most this. Server: 0 = 15 (no
+   * limit: our decompressor has a 32 KiB window anyway, so limiting the
+   * client saves us nothing), 8..14 = limit the client, declining offers
+   * that do not allow it. */
+  int client_max_window_bits;
+  /* Whole messages shorter than this many bytes are sent uncompressed;
+   * 0 = WSC_DEFLATE_DEFAULT_THRESHOLD, 1 = compress all but empty ones.
+   * A message sent in fragments is compressed when its first piece
+   * reaches the threshold. */
+  uint32_t threshold;
+} wsc_deflate_options;
+
 /* What C needs beyond the browser's constructor. Initialise with
  * wsc_options_init(); zero fields mean the documented default. New fields are
  * only ever appended. */
@@ -266,6 +323,14 @@ typedef struct wsc_options {
    * in no_proxy / NO_PROXY are reached directly). "": never use a proxy.
    * A proxy that refuses the tunnel fails the connection with WSC_EPROXY. */
   const char *proxy;
+  /* permessage-deflate (see wsc_deflate_options). By default the client
+   * offers "permessage-deflate; client_max_window_bits" like a browser;
+   * mode WSC_DEFLATE_OFF offers nothing. A server response that breaks
+   * RFC 7692 (an extension not offered, a duplicate or unknown parameter, a
+   * window out of range or not asked for, ...) fails the connection with
+   * WSC_EEXTENSION: error, then close 1006 (the handshake never completed).
+   * wsc_socket_extensions() then gives the server's exact header value. */
+  wsc_deflate_options deflate;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -279,8 +344,9 @@ WSC_EXTERN void wsc_options_init(wsc_options *opts);
  *                  or repeated
  *   WSC_ESECURITY  the port is on the Fetch standard's list of bad ports
  *   WSC_EINVAL     bad option (e.g. an extra header with CR/LF or one the
- *                  handshake owns, or an unusable proxy URL in the option or
- *                  the environment) or NULL loop/url/out
+ *                  handshake owns, an unusable proxy URL in the option or
+ *                  the environment, or a deflate value out of range) or NULL
+ *                  loop/url/out
  *   WSC_ENOMEM */
 WSC_EXTERN int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
                               size_t nprotocols, const wsc_options *opts, wsc_socket **out);
@@ -448,6 +514,13 @@ typedef struct wsc_server_options {
   /* Verify client certificates against this CA file (PEM); NULL = don't ask
    * for one. */
   const char *tls_client_ca_file;
+  /* permessage-deflate (see wsc_deflate_options). Off by default (each
+   * connection with context takeover costs 77 KiB with the defaults).
+   * With mode WSC_DEFLATE_ON the first offer in the request (in header and
+   * list order) the server can honour is accepted; offers it cannot honour
+   * are declined. wsc_socket_extensions() of the server socket gives the
+   * value sent in the 101. */
+  wsc_deflate_options deflate;
 } wsc_server_options;
 
 WSC_EXTERN void wsc_server_options_init(wsc_server_options *opts);
@@ -468,8 +541,8 @@ typedef void (*wsc_connection_fn)(wsc_server *srv, wsc_socket *ws, const wsc_req
 typedef void (*wsc_http_fn)(wsc_server *srv, wsc_request *req, void *user);
 
 /* A server on the loop, not yet listening. opts may be NULL (defaults);
- * nothing it points to needs to outlive the call. 0, WSC_EINVAL, WSC_ENOMEM,
- * WSC_ETLS (certificate or key unusable; see wsc_server_error). */
+ * nothing it points to needs to outlive the call. 0, WSC_EINVAL (e.g. a
+ * deflate value out of range), WSC_ENOMEM, WSC_ETLS (certificate or key unusable; see wsc_server_error). */
 WSC_EXTERN int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **out);
 WSC_EXTERN void wsc_server_set_onupgrade(wsc_server *srv, wsc_upgrade_fn fn, void *user);
 WSC_EXTERN void wsc_server_set_onconnection(wsc_server *srv, wsc_connection_fn fn, void *user);

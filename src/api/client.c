@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/deflate_opts.h"
 #include "api/loop.h"
 #include "api/socket.h"
 #include "net/proxy.h"
@@ -27,6 +28,9 @@ typedef struct wsc__client {
   wsc__proxy proxy;            /* when proxy.host is set: tunnel through it */
   wsc__proxy_reply reply;      /* the proxy's answer to CONNECT */
   uint8_t tunnel_pending;      /* CONNECT sent, reply not complete */
+  uint8_t pmd_offered;         /* permessage-deflate was offered */
+  wsc__pmd_offer pmd;          /* what was offered */
+  char pmd_header[WSC__PMD_MAX_HEADER]; /* the offer, hs_cfg.extensions */
 } wsc__client;
 
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
@@ -123,6 +127,31 @@ static int tunnel_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) 
   return ws->failed ? -1 : 1;
 }
 
+/* The server's answer to our permessage-deflate offer: attach the agreement,
+ * or fail the connection (before open: error, then close 1006). hs.extensions
+ * can only name permessage-deflate (the handshake refuses names not
+ * offered), so it is the negotiated value as the server sent it. */
+static int accept_deflate(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  wsc__pmd_params params;
+  const char *why = NULL;
+  int rc = wsc__pmd_client_accept(&c->pmd, c->hs.extensions, strlen(c->hs.extensions), &params,
+                                  &why);
+  if (rc < 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "permessage-deflate: %s", why ? why : "invalid response");
+    wsc__socket_fail(ws, WSC_EEXTENSION, msg);
+    return -1;
+  }
+  if (rc == 0) return 0; /* declined */
+  rc = wsc__conn_set_deflate(&ws->conn, &params, wsc__deflate_opts_threshold(&c->opts.deflate));
+  if (rc) {
+    wsc__socket_fail(ws, rc, "could not set up permessage-deflate");
+    return -1;
+  }
+  return 0;
+}
+
 static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
   wsc__client *c = client_of(ws);
   if (c->tunnel_pending) {
@@ -139,6 +168,7 @@ static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *use
     return -1;
   }
   if (rc == 0) return 0;
+  if (c->pmd_offered && accept_deflate(ws) != 0) return -1;
   wsc__socket_open(ws, c->hs.protocol, c->hs.extensions, NULL, NULL);
   wsc__hs_client_free(&c->hs);
   return 1;
@@ -202,8 +232,16 @@ static int setup_handshake(wsc__client *c, const char *const *protocols, size_t 
     h->origin = (const char *)c->owned.data;
   }
   c->opts.origin = NULL;
+  int rc = wsc__deflate_opts_check(&c->opts.deflate);
+  if (rc) return rc;
+  c->pmd_offered = (uint8_t)wsc__deflate_opts_offer(&c->opts.deflate, &c->pmd);
+  if (c->pmd_offered) {
+    rc = wsc__pmd_offer_build(&c->pmd, c->pmd_header, sizeof c->pmd_header);
+    if (rc < 0) return rc;
+    h->extensions = c->pmd_header;
+  }
   wsc__buf probe = {0};
-  int rc = wsc__hs_client_start(&c->hs, h, &probe);
+  rc = wsc__hs_client_start(&c->hs, h, &probe);
   wsc__buf_free(&probe);
   wsc__hs_client_free(&c->hs);
   return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api/deflate_opts.h"
 #include "api/loop.h"
 
 #define DEFAULT_BACKLOG 511
@@ -125,8 +126,21 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
     return -1;
   }
   const char *protocol = req.decided ? req.protocol : default_protocol(srv, hs);
+  /* permessage-deflate: the first offer we can honour; attached to the conn
+   * before the 101 goes out, so running out of memory is still a clean 500 */
+  char ext[WSC__PMD_MAX_HEADER] = "";
+  wsc__pmd_params pmd;
+  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
+  int rc = wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
+  if (rc == 1)
+    rc = wsc__conn_set_deflate(&ws->conn, &pmd, wsc__deflate_opts_threshold(&srv->opts.deflate));
+  if (rc < 0) {
+    request_done(&req);
+    refuse(ws, 500, "could not set up permessage-deflate");
+    return -1;
+  }
   wsc__buf out = {0};
-  int rc = wsc__hs_server_accept(hs, protocol, NULL, NULL, 0, &out);
+  rc = wsc__hs_server_accept(hs, protocol, ext[0] ? ext : NULL, NULL, 0, &out);
   if (rc == 0) rc = wsc__socket_write_raw(ws, out.data, out.len);
   wsc__buf_free(&out);
   if (rc) {
@@ -134,8 +148,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
     wsc__socket_fail(ws, rc, "could not send the 101 response");
     return -1;
   }
-  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
-  wsc__socket_open(ws, protocol, "", call_on_connection, &req);
+  wsc__socket_open(ws, protocol, ext, call_on_connection, &req);
   request_done(&req);
   return 1;
 }
@@ -258,6 +271,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   if (opts) o = *opts; else wsc_server_options_init(&o);
   if ((o.nprotocols && !o.protocols) || (o.norigins && !o.origins)) return WSC_EINVAL;
   if ((o.tls_cert_file == NULL) != (o.tls_key_file == NULL)) return WSC_EINVAL;
+  if (wsc__deflate_opts_check(&o.deflate)) return WSC_EINVAL;
   for (size_t i = 0; i < o.nprotocols; i++)
     if (!o.protocols[i] || !wsc__http_is_token(o.protocols[i], strlen(o.protocols[i])))
       return WSC_ESYNTAX;
@@ -288,6 +302,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   o.origins = srv->origins;
   o.tls_cert_file = o.tls_key_file = o.tls_client_ca_file = NULL; /* not kept */
   srv->opts = o;
+  wsc__deflate_opts_server(&o.deflate, &srv->pmd);
   wsc__conn_config_init(&srv->conn_cfg, WSC__SERVER, o.max_frame, o.max_message);
   int rc = uv_timer_init(loop->uv, &srv->shutdown_timer);
   if (rc) {

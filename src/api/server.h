@@ -14,6 +14,7 @@ struct wsc_server {
   const char *const *origins;   /* opts.origins, copied */
   wsc__conn_config conn_cfg;    /* shared by every socket */
   SSL_CTX *tls_ctx;             /* wss when set */
+  wsc__pmd_server pmd;          /* permessage-deflate: what we accept (opts.deflate) */
   uv_tcp_t listener;
   uv_timer_t shutdown_timer;
   wsc_socket *sockets;          /* every connection, handshaking or not */
