@@ -158,7 +158,8 @@ async def handle(args, reader, writer):
         data = z.compress(b"\0" * args.bomb_bytes) + z.flush(zlib.Z_SYNC_FLUSH)
         data = data[:-4]  # RFC 7692 7.2.1: the 00 00 ff ff tail goes
         writer.write(ok_head + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-                     + struct.pack("!BBQ", 0xC2, 127, len(data)) + data)
+                     + (struct.pack("!BBH", 0xC2, 126, len(data)) if len(data) < 65536
+                        else struct.pack("!BBQ", 0xC2, 127, len(data))) + data)
     elif m == "early-frames":
         writer.write(ok_head + b"\r\n" + frame(1, b"hello") + frame(9, b"p"))
     else:
