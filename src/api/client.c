@@ -27,6 +27,7 @@ typedef struct wsc__client {
   wsc__proxy proxy;            /* when proxy.host is set: tunnel through it */
   wsc__proxy_reply reply;      /* the proxy's answer to CONNECT */
   uint8_t tunnel_pending;      /* CONNECT sent, reply not complete */
+  char *blob_dir;              /* opts.blob_dir, copied */
 } wsc__client;
 
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
@@ -154,6 +155,7 @@ static void release(wsc_socket *ws) {
   wsc__url_free(&c->url);
   wsc__buf_free(&c->owned);
   free(c->origin);
+  free(c->blob_dir);
   free((void *)c->hs_cfg.protocols);
   free((void *)c->hs_cfg.headers);
   free(c);
@@ -237,6 +239,11 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   ws->close_timeout_ms = c->opts.close_timeout_ms;
   ws->ping_interval_ms = c->opts.ping_interval_ms;
   ws->high_water_mark = c->opts.high_water_mark;
+  rc = WSC_ENOMEM;
+  if (c->opts.blob_dir && !(c->blob_dir = strdup(c->opts.blob_dir))) goto fail;
+  c->opts.blob_dir = NULL; /* not kept */
+  ws->blob_threshold = c->opts.blob_file_threshold;
+  ws->blob_dir = c->blob_dir;
   wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
   ws->conn_cfg = &c->conn_cfg;
   wsc__conn_init(&ws->conn, ws->conn_cfg, ws);
