@@ -380,6 +380,29 @@ TEST(blob_threshold_and_fragments) {
   peer_stop(&p);
 }
 
+/* A message that arrives whole in one read goes to a file too when it is
+ * over the threshold (the threshold alone decides, not how it arrived). */
+TEST(blob_whole_read_message_over_threshold) {
+  peer_proc p;
+  int port = peer_start_py(&p, "blob_peer.py", NULL);
+  CHECK_INT(port, >, 0);
+  wsc_options o;
+  opts_blob(&o, 64, NULL);
+  static const char *const cmds[] = {"bin 100 0", "bin 64 0", "bin 65 0"};
+  bt t = {.cmds = cmds, .ncmds = 3, .check_data = 1};
+  run_client(&t, port, &o, WSC_BINARY_BLOB);
+  CHECK_EQ(t.nmsgs, 3);
+  CHECK_INT(t.msgs[0].fd, >=, 0);
+  CHECK_EQ(t.msgs[1].fd, -1);
+  CHECK_INT(t.msgs[2].fd, >=, 0);
+  for (int i = 0; i < 3; i++) {
+    CHECK(t.msgs[i].data_ok);
+    CHECK(t.msgs[i].blob_ok);
+  }
+  CHECK_EQ(t.close_code, 1000);
+  peer_stop(&p);
+}
+
 /* arraybuffer: contiguous memory, no blob, whatever the threshold. */
 TEST(blob_arraybuffer_has_no_blob) {
   peer_proc p;
