@@ -12,13 +12,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const uint8_t empty[1];
+const uint8_t wsc__blob_empty[1];
 
 /* ---- the public object -------------------------------------------------- */
 
 uint64_t wsc_blob_size(const wsc_blob *b) { return b ? b->size : 0; }
 
-const void *wsc_blob_data(const wsc_blob *b) { return b ? b->data : empty; }
+const void *wsc_blob_data(const wsc_blob *b) { return b ? b->data : wsc__blob_empty; }
 
 int wsc_blob_fd(const wsc_blob *b) { return b ? b->fd : -1; }
 
@@ -50,7 +50,7 @@ static wsc_blob *heap_blob(int kind, const void *data, uint64_t size) {
   memset(h, 0, sizeof *h);
   atomic_init(&h->refs, 1);
   h->kind = (uint8_t)kind;
-  h->data = data ? data : empty;
+  h->data = data ? data : wsc__blob_empty;
   h->size = size;
   h->fd = -1;
   return h;
@@ -96,22 +96,6 @@ void wsc_blob_unref(wsc_blob *b) {
   if (b->fd >= 0) close(b->fd);
   free(b->owned);
   free(b);
-}
-
-/* ---- the event's borrowed blob ------------------------------------------ */
-
-void wsc__blob_borrow(wsc_blob *b, const void *data, size_t len, wsc__buf *held) {
-  memset(b, 0, sizeof *b);
-  b->kind = WSC__BLOB_BORROWED;
-  b->data = data ? data : empty;
-  b->size = len;
-  b->fd = -1;
-  b->held = held;
-}
-
-void wsc__blob_borrow_end(wsc_blob *b) {
-  if (b->promoted) wsc_blob_unref(b->promoted);
-  b->promoted = NULL;
 }
 
 /* ---- file-backed messages ----------------------------------------------- */

@@ -44,12 +44,27 @@ struct wsc_blob {
   wsc_blob *promoted;   /* borrowed: the heap blob its first reference made */
 };
 
+extern const uint8_t wsc__blob_empty[1];
+
 /* Make b a borrowed blob of data/len for one message event; held, if not
  * NULL, is the buffer whose data this is (a reference may take it over and
- * leaves it zeroed). */
-void wsc__blob_borrow(wsc_blob *b, const void *data, size_t len, wsc__buf *held);
+ * leaves it zeroed). Inline and without memset: it runs for every binary
+ * message (refs is not used by a borrowed blob). */
+static inline void wsc__blob_borrow(wsc_blob *b, const void *data, size_t len, wsc__buf *held) {
+  b->data = data ? (const uint8_t *)data : wsc__blob_empty;
+  b->size = len;
+  b->fd = -1;
+  b->kind = WSC__BLOB_BORROWED;
+  b->map = NULL;
+  b->owned = NULL;
+  b->held = held;
+  b->promoted = NULL;
+}
 /* The event is over: drop the event's reference to the promoted blob. */
-void wsc__blob_borrow_end(wsc_blob *b);
+static inline void wsc__blob_borrow_end(wsc_blob *b) {
+  if (b->promoted) wsc_blob_unref(b->promoted);
+  b->promoted = NULL;
+}
 
 /* A message being written to a file. Zeroed = none open. */
 typedef struct wsc__blob_file {

@@ -407,6 +407,7 @@ static void tcp_closed(void *user) {
   wsc_socket *ws = user;
   enter(ws);
   ws->transport_closed = 1;
+  wsc__blob_file_discard(&ws->spill); /* a message cut short: free its disk space now */
   finish(ws);
   if (ws->role->closed) ws->role->closed(ws);
   leave(ws);
