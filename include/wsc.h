@@ -166,11 +166,61 @@ typedef struct wsc_socket wsc_socket;
 
 enum wsc_ready_state { WSC_CONNECTING = 0, WSC_OPEN = 1, WSC_CLOSING = 2, WSC_CLOSED = 3 };
 
-/* binaryType, "blob" by default as in the standard. ARRAYBUFFER: every binary
- * message arrives as one contiguous buffer. BLOB is meant to deliver very
- * large messages as read-only objects that need not sit in memory; until
- * that lands it delivers the same contiguous buffer as ARRAYBUFFER. */
+/* binaryType, "blob" by default as in the standard. Both deliver every binary
+ * message in wsc_message_event.data / .length, so code that reads data works
+ * with either.
+ *   ARRAYBUFFER  data is the message in memory; blob is NULL.
+ *   BLOB         blob is the message as a wsc_blob (below) as well: a
+ *                read-only object the application may keep after the event
+ *                (wsc_blob_ref). With wsc_options.blob_file_threshold set, a
+ *                binary message larger than it is written to an unlinked
+ *                temporary file as it arrives instead of being assembled in
+ *                memory, and data is that file mapped read-only (its pages
+ *                load on demand), so a message of 1 GiB need not sit in
+ *                memory. */
 typedef enum wsc_binary_type { WSC_BINARY_BLOB = 0, WSC_BINARY_ARRAYBUFFER = 1 } wsc_binary_type;
+
+/* ---- Blobs ----------------------------------------------------------------
+ * A received binary message as an immutable object (the browser's Blob): in
+ * memory, or in an unlinked temporary file (file-backed).
+ *
+ * The blob in a message event is borrowed for the callback. To keep it, take
+ * a reference there (wsc_blob_ref, on the loop's thread) and give it back
+ * with wsc_blob_unref; a kept blob does not depend on its socket (it stays
+ * valid after the socket is freed). A reference may be handed to and used
+ * from any thread: a blob never changes, reading it is thread-safe and the
+ * reference count is atomic. */
+typedef struct wsc_blob wsc_blob;
+
+/* The message's size in bytes. */
+WSC_EXTERN uint64_t wsc_blob_size(const wsc_blob *blob);
+/* Copy up to n bytes starting at offset into buf. Returns the count copied
+ * (less than n only at the end), 0 when offset is at or past the end, or a
+ * negative error: WSC_EINVAL (NULL blob or buf), or the negated errno of a
+ * failed read of a file-backed blob (which reads with pread, so reading does
+ * not load the file into memory). */
+WSC_EXTERN int64_t wsc_blob_read(const wsc_blob *blob, uint64_t offset, void *buf, size_t n);
+/* The whole message as one read-only contiguous buffer of wsc_blob_size
+ * bytes: memory, or the file mapped with mmap (PROT_READ; touching it loads
+ * pages, which the kernel may drop again since they are backed by the file).
+ * Valid as long as the blob is (the event, or a reference). Never NULL. */
+WSC_EXTERN const void *wsc_blob_data(const wsc_blob *blob);
+/* The descriptor of a file-backed blob's unlinked temporary file (holding
+ * exactly the message, from offset 0), or -1 for a blob in memory. Owned by
+ * the blob and valid as long as it is: read it (pread, sendfile, splice,
+ * copy_file_range, or linkat through /proc/self/fd to keep the file); do not
+ * write, truncate or close it. */
+WSC_EXTERN int wsc_blob_fd(const wsc_blob *blob);
+/* A new reference to the blob, for the caller to give back with
+ * wsc_blob_unref. Use the pointer returned, which may differ from blob: a
+ * blob of an in-memory message is moved (or, when the message sits in the
+ * read buffer, copied) to the heap at its first reference. NULL when out of
+ * memory (or blob is NULL). */
+WSC_EXTERN wsc_blob *wsc_blob_ref(const wsc_blob *blob);
+/* Give back a reference from wsc_blob_ref; the last one frees the blob (for a
+ * file-backed one: unmaps and closes the file, which the system then
+ * deletes). NULL is ignored. Never pass the event's own blob. */
+WSC_EXTERN void wsc_blob_unref(wsc_blob *blob);
 
 typedef enum wsc_event_type {
   WSC_EVENT_OPEN = 0,
@@ -184,12 +234,17 @@ typedef enum wsc_event_type {
 } wsc_event_type;
 
 /* MessageEvent. data is borrowed for the duration of the callback (copy what
- * you keep). Text is valid UTF-8 (checked) and NOT NUL-terminated. */
+ * you keep, or keep the blob). Text is valid UTF-8 (checked) and NOT
+ * NUL-terminated. */
 typedef struct wsc_message_event {
   const void *data;
   size_t length;
   int is_text;        /* 1 text, 0 binary */
   const char *origin; /* the serialised origin of the URL ("ws://host:port") */
+  /* binaryType blob: a binary message as a blob (the same bytes as data),
+   * borrowed for the callback (wsc_blob_ref to keep it). NULL for text and
+   * with binaryType arraybuffer. */
+  const wsc_blob *blob;
 } wsc_message_event;
 
 /* CloseEvent. code is 1005 when the peer's Close had no code, 1006 when the
@@ -331,6 +386,19 @@ typedef struct wsc_options {
    * WSC_EEXTENSION: error, then close 1006 (the handshake never completed).
    * wsc_socket_extensions() then gives the server's exact header value. */
   wsc_deflate_options deflate;
+  /* binaryType blob: a binary message larger than blob_file_threshold bytes
+   * goes to an unlinked temporary file as it arrives (memory held: the
+   * threshold plus one read), and its blob is file-backed. 0 (default):
+   * never, every message is assembled in memory. max_message still bounds
+   * every message: raise it for large file-backed ones. A file that cannot
+   * be created or written fails the connection with the negated errno
+   * (error event, e.g. -ENOENT for a missing directory) and sends Close 1009
+   * when the disk is full (ENOSPC, EDQUOT, EFBIG) or the file cannot be
+   * mapped for lack of memory, else 1011. The file I/O is synchronous, on
+   * the loop's thread. */
+  uint64_t blob_file_threshold;
+  /* Directory of those files (copied); NULL: $TMPDIR, else /tmp. */
+  const char *blob_dir;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -521,6 +589,10 @@ typedef struct wsc_server_options {
    * are declined. wsc_socket_extensions() of the server socket gives the
    * value sent in the 101. */
   wsc_deflate_options deflate;
+  /* File-backed blobs for received binary messages, as in wsc_options:
+   * 0 = never (default); blob_dir NULL = $TMPDIR, else /tmp (copied). */
+  uint64_t blob_file_threshold;
+  const char *blob_dir;
 } wsc_server_options;
 
 WSC_EXTERN void wsc_server_options_init(wsc_server_options *opts);

@@ -31,6 +31,7 @@ typedef struct wsc__client {
   uint8_t pmd_offered;         /* permessage-deflate was offered */
   wsc__pmd_offer pmd;          /* what was offered */
   char pmd_header[WSC__PMD_MAX_HEADER]; /* the offer, hs_cfg.extensions */
+  char *blob_dir;              /* opts.blob_dir, copied */
 } wsc__client;
 
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
@@ -184,6 +185,7 @@ static void release(wsc_socket *ws) {
   wsc__url_free(&c->url);
   wsc__buf_free(&c->owned);
   free(c->origin);
+  free(c->blob_dir);
   free((void *)c->hs_cfg.protocols);
   free((void *)c->hs_cfg.headers);
   free(c);
@@ -275,6 +277,11 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   ws->close_timeout_ms = c->opts.close_timeout_ms;
   ws->ping_interval_ms = c->opts.ping_interval_ms;
   ws->high_water_mark = c->opts.high_water_mark;
+  rc = WSC_ENOMEM;
+  if (c->opts.blob_dir && !(c->blob_dir = strdup(c->opts.blob_dir))) goto fail;
+  c->opts.blob_dir = NULL; /* not kept */
+  ws->blob_threshold = c->opts.blob_file_threshold;
+  ws->blob_dir = c->blob_dir;
   wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
   ws->conn_cfg = &c->conn_cfg;
   wsc__conn_init(&ws->conn, ws->conn_cfg, ws);

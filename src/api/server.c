@@ -229,6 +229,8 @@ static void on_connection(uv_stream_t *listener, int status) {
   ws->idle_timeout_ms = srv->opts.idle_timeout_ms;
   ws->high_water_mark = srv->opts.high_water_mark;
   ws->max_buffered = srv->opts.max_buffered;
+  ws->blob_threshold = srv->opts.blob_file_threshold;
+  ws->blob_dir = srv->blob_dir;
   wsc__socket_enter(ws);
   int rc = wsc__tcp_accept(&ws->tcp, listener);
   if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
@@ -260,6 +262,7 @@ static void handle_closed(uv_handle_t *h) {
   if (--srv->open_handles == 0 && srv->free_requested) {
     free((void *)srv->protocols);
     free((void *)srv->origins);
+    free(srv->blob_dir);
     free(srv);
   }
 }
@@ -287,6 +290,8 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   srv->protocols = wsc__copy_strv(o.protocols, o.nprotocols);
   srv->origins = wsc__copy_strv(o.origins, o.norigins);
   if (!srv->protocols || !srv->origins) goto nomem;
+  if (o.blob_dir && !(srv->blob_dir = strdup(o.blob_dir))) goto nomem;
+  o.blob_dir = NULL; /* not kept: sockets use srv->blob_dir */
   if (o.tls_cert_file) {
     char err[160];
     srv->tls_ctx = wsc__tls_server_ctx(o.tls_cert_file, o.tls_key_file, o.tls_client_ca_file, err,
@@ -294,6 +299,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
     if (!srv->tls_ctx) {
       free((void *)srv->protocols);
       free((void *)srv->origins);
+      free(srv->blob_dir);
       free(srv);
       return WSC_ETLS;
     }
@@ -309,6 +315,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
     SSL_CTX_free(srv->tls_ctx);
     free((void *)srv->protocols);
     free((void *)srv->origins);
+    free(srv->blob_dir);
     free(srv);
     return rc;
   }
@@ -321,6 +328,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
 nomem:
   free((void *)srv->protocols);
   free((void *)srv->origins);
+  free(srv->blob_dir);
   free(srv);
   return WSC_ENOMEM;
 }
