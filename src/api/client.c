@@ -23,7 +23,7 @@ typedef struct wsc__client {
   wsc__buf owned;              /* storage for the copied option strings */
   wsc__hs_client_config hs_cfg;
   wsc__hs_client hs;
-  wsc__conn_config conn_cfg;
+  wsc__socket_cfg scfg;        /* the socket's settings (ws->cfg) */
   SSL_CTX *tls_ctx;
   wsc__proxy proxy;            /* when proxy.host is set: tunnel through it */
   wsc__proxy_reply reply;      /* the proxy's answer to CONNECT */
@@ -62,9 +62,14 @@ static void start_tls(wsc_socket *ws) {
     wsc__socket_fail(ws, WSC_ETLS, err);
     return;
   }
-  int rc = wsc__tls_client_start(&ws->tls, c->tls_ctx, c->url.hostname_for_connect,
+  wsc__socket_ext *x = wsc__socket_ext_get(ws);
+  if (!x) {
+    wsc__socket_fail(ws, WSC_ENOMEM, "out of memory");
+    return;
+  }
+  int rc = wsc__tls_client_start(&x->tls, c->tls_ctx, c->url.hostname_for_connect,
                                  c->url.host_kind != WSC__URL_HOST_DOMAIN, wsc__socket_tls_to_tcp, ws);
-  if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
+  if (rc) wsc__socket_fail(ws, rc, x->tls.error);
 }
 
 /* Ask the proxy for a tunnel to the target. */
@@ -253,10 +258,14 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
                    size_t nprotocols, const wsc_options *opts, wsc_socket **out) {
   if (!loop || !url || !out || (nprotocols && !protocols)) return WSC_EINVAL;
   *out = NULL;
-  wsc_socket *ws = wsc__socket_alloc(loop, &client_role);
-  wsc__client *c = ws ? calloc(1, sizeof *c) : NULL;
-  if (!c) {
-    if (ws) wsc__socket_release(ws);
+  wsc__client *c = calloc(1, sizeof *c);
+  if (!c) return WSC_ENOMEM;
+  c->scfg.loop = loop;
+  c->scfg.role = &client_role;
+  c->scfg.origin = "";
+  wsc_socket *ws = wsc__socket_alloc(&c->scfg);
+  if (!ws) {
+    free(c);
     return WSC_ENOMEM;
   }
   ws->role_data = c;
@@ -266,7 +275,7 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   copy_options(c, opts);
   rc = WSC_ENOMEM;
   if (!(c->origin = make_origin(&c->url))) goto fail;
-  ws->origin = c->origin;
+  c->scfg.origin = c->origin;
   rc = setup_handshake(c, protocols, nprotocols);
   if (rc) goto fail;
   char err[160];
@@ -274,17 +283,15 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
                              c->url.port, NULL, NULL, &c->proxy, err, sizeof err);
   if (rc < 0) goto fail;
   c->opts.proxy = NULL; /* not kept */
-  ws->close_timeout_ms = c->opts.close_timeout_ms;
-  ws->ping_interval_ms = c->opts.ping_interval_ms;
-  ws->high_water_mark = c->opts.high_water_mark;
+  c->scfg.close_timeout_ms = c->opts.close_timeout_ms;
+  c->scfg.ping_interval_ms = c->opts.ping_interval_ms;
+  c->scfg.high_water_mark = c->opts.high_water_mark;
   rc = WSC_ENOMEM;
   if (c->opts.blob_dir && !(c->blob_dir = strdup(c->opts.blob_dir))) goto fail;
   c->opts.blob_dir = NULL; /* not kept */
-  ws->blob_threshold = c->opts.blob_file_threshold;
-  ws->blob_dir = c->blob_dir;
-  wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
-  ws->conn_cfg = &c->conn_cfg;
-  wsc__conn_init(&ws->conn, ws->conn_cfg, ws);
+  c->scfg.blob_threshold = c->opts.blob_file_threshold;
+  c->scfg.blob_dir = c->blob_dir;
+  wsc__conn_config_init(&c->scfg.core, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
   rc = c->proxy.host ? wsc__tcp_connect(&ws->tcp, c->proxy.hostname_for_connect, c->proxy.port,
                                          c->opts.connect_timeout_ms)
                      : wsc__tcp_connect(&ws->tcp, c->url.hostname_for_connect, c->url.port,

@@ -22,7 +22,10 @@ struct wsc_loop {
   char *readbuf;     /* shared by all sockets: libuv reads into it and the
                         core consumes it before the next read */
   uint8_t *plainbuf; /* decrypted TLS input, shared the same way */
-  struct wsc__poller *poller; /* the connections' epoll set and timers (net/poller.h) */
+  struct wsc__poller *poller;
+  /* Payload bytes of the send in progress (one at a time on the loop's
+   * thread): how much of what the core writes counts as bufferedAmount. */
+  uint64_t payload_hint; /* the connections' epoll set and timers (net/poller.h) */
   /* Posted calls: a mutex-protected FIFO and an async handle (unref'd, so
    * it does not keep the loop alive) that wakes the loop to run them. */
   uv_async_t async;

@@ -133,7 +133,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
    * before the 101 goes out, so running out of memory is still a clean 500 */
   char ext[WSC__PMD_MAX_HEADER] = "";
   wsc__pmd_params pmd;
-  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
+  wsc__conn_init(&ws->conn, &srv->scfg.core, ws);
   int rc = wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
   if (rc == 1)
     rc = wsc__conn_set_deflate(&ws->conn, &pmd, wsc__deflate_opts_threshold(&srv->opts.deflate));
@@ -195,7 +195,7 @@ static const wsc__role_ops server_role = {NULL, handshake_recv, NULL, release, c
 
 /* A new connection's descriptor: a socket in its handshake. */
 static void accept_one(wsc_server *srv, int fd) {
-  wsc_socket *ws = wsc__socket_alloc(srv->loop, &server_role);
+  wsc_socket *ws = wsc__socket_alloc(&srv->scfg);
   wsc__hs_server *hs = ws ? malloc(sizeof *hs) : NULL;
   if (!hs) { /* out of memory: drop the connection */
     if (ws) {
@@ -212,13 +212,6 @@ static void accept_one(wsc_server *srv, int fd) {
   if (srv->sockets) srv->sockets->srv_prev = ws;
   srv->sockets = ws;
   srv->nconns++;
-  ws->close_timeout_ms = srv->opts.close_timeout_ms;
-  ws->ping_interval_ms = srv->opts.ping_interval_ms;
-  ws->idle_timeout_ms = srv->opts.idle_timeout_ms;
-  ws->high_water_mark = srv->opts.high_water_mark;
-  ws->max_buffered = srv->opts.max_buffered;
-  ws->blob_threshold = srv->opts.blob_file_threshold;
-  ws->blob_dir = srv->blob_dir;
   wsc__socket_enter(ws);
   int rc = wsc__tcp_adopt(&ws->tcp, fd);
   if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
@@ -229,8 +222,10 @@ static void accept_one(wsc_server *srv, int fd) {
   } else {
     wsc__socket_timer(ws, srv->opts.handshake_timeout_ms); /* slow clients are dropped */
     if (srv->tls_ctx) {
-      rc = wsc__tls_server_start(&ws->tls, srv->tls_ctx, wsc__socket_tls_to_tcp, ws);
-      if (rc) wsc__socket_fail(ws, rc, ws->tls.error);
+      wsc__socket_ext *x = wsc__socket_ext_get(ws);
+      rc = x ? wsc__tls_server_start(&x->tls, srv->tls_ctx, wsc__socket_tls_to_tcp, ws)
+             : WSC_ENOMEM;
+      if (rc) wsc__socket_fail(ws, rc, x ? x->tls.error : "out of memory");
     }
   }
   wsc__socket_leave(ws);
@@ -324,7 +319,17 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   o.tls_cert_file = o.tls_key_file = o.tls_client_ca_file = NULL; /* not kept */
   srv->opts = o;
   wsc__deflate_opts_server(&o.deflate, &srv->pmd);
-  wsc__conn_config_init(&srv->conn_cfg, WSC__SERVER, o.max_frame, o.max_message);
+  wsc__conn_config_init(&srv->scfg.core, WSC__SERVER, o.max_frame, o.max_message);
+  srv->scfg.loop = loop;
+  srv->scfg.role = &server_role;
+  srv->scfg.origin = "";
+  srv->scfg.close_timeout_ms = o.close_timeout_ms;
+  srv->scfg.ping_interval_ms = o.ping_interval_ms;
+  srv->scfg.idle_timeout_ms = o.idle_timeout_ms;
+  srv->scfg.high_water_mark = o.high_water_mark;
+  srv->scfg.max_buffered = o.max_buffered;
+  srv->scfg.blob_threshold = o.blob_file_threshold;
+  srv->scfg.blob_dir = srv->blob_dir;
   int rc = uv_timer_init(loop->uv, &srv->shutdown_timer);
   if (rc) {
     SSL_CTX_free(srv->tls_ctx);

@@ -13,7 +13,7 @@ struct wsc_server {
   const char *const *protocols; /* opts.protocols, copied */
   const char *const *origins;   /* opts.origins, copied */
   char *blob_dir;               /* opts.blob_dir, copied (sockets borrow it) */
-  wsc__conn_config conn_cfg;    /* shared by every socket */
+  wsc__socket_cfg scfg;         /* shared by every socket */
   SSL_CTX *tls_ctx;             /* wss when set */
   wsc__pmd_server pmd;          /* permessage-deflate: what we accept (opts.deflate) */
   int lfd;                      /* listening descriptor, in the loop's poller */

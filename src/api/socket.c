@@ -17,43 +17,47 @@
 #include "proto/close.h"
 #include "proto/utf8.h"
 
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+#define socket_of(t) container_of(t, wsc_socket, tcp)
 
-static void on_timeout(void *user);
+
+static void on_timeout(wsc__tcp *t);
 static void arm_open_timer(wsc_socket *ws, uint64_t now);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-wsc_socket *wsc__socket_alloc(wsc_loop *loop, const wsc__role_ops *role) {
+wsc_socket *wsc__socket_alloc(const wsc__socket_cfg *cfg) {
   wsc_socket *ws = calloc(1, sizeof *ws);
   if (!ws) return NULL;
-  ws->loop = loop;
-  ws->role = role;
-  ws->origin = "";
-  ws->protocol = strdup("");
-  ws->extensions = strdup("");
-  if (!ws->protocol || !ws->extensions) {
-    free(ws->protocol);
-    free(ws->extensions);
-    free(ws);
-    return NULL;
-  }
+  ws->cfg = cfg;
   ws->ready_state = WSC_CONNECTING;
   ws->binary_type = WSC_BINARY_BLOB;
-  wsc__tcp_init(&ws->tcp, loop, &wsc__socket_tcp_callbacks, ws);
-  loop->nsockets++;
+  wsc__conn_init(&ws->conn, &cfg->core, ws);
+  wsc__tcp_init(&ws->tcp, cfg->loop, &wsc__socket_tcp_callbacks);
+  cfg->loop->nsockets++;
   return ws;
 }
 
+wsc__socket_ext *wsc__socket_ext_get(wsc_socket *ws) {
+  if (!ws->ext) ws->ext = calloc(1, sizeof *ws->ext);
+  return ws->ext;
+}
+
 void wsc__socket_release(wsc_socket *ws) {
-  if (ws->role->release) ws->role->release(ws);
+  wsc_loop *loop = ws->cfg->loop; /* a client's cfg goes with its role data */
+  if (ws->cfg->role->release) ws->cfg->role->release(ws);
   wsc__conn_free(&ws->conn);
-  wsc__tls_free(&ws->tls);
-  wsc__buf_free(&ws->msg);
-  wsc__blob_file_discard(&ws->spill);
-  for (int i = 0; i < WSC__NEVENTS; i++) free(ws->listeners[i].v);
-  free(ws->protocol);
-  free(ws->extensions);
-  ws->loop->nsockets--;
+  wsc__socket_ext *x = ws->ext;
+  if (x) {
+    wsc__tls_free(&x->tls);
+    wsc__buf_free(&x->msg);
+    wsc__blob_file_discard(&x->spill);
+    free(x->more);
+    free(x->protocol);
+    free(x->extensions);
+    free(x);
+  }
+  loop->nsockets--;
   free(ws);
 }
 
@@ -74,24 +78,34 @@ const char *const *wsc__copy_strv(const char *const *v, size_t n) {
 
 void wsc__socket_enter(wsc_socket *ws) { ws->dispatching++; }
 
+/* Listener i, in the order added (first, then ext->more). */
+static wsc__listener *listener_at(wsc_socket *ws, unsigned i) {
+  return i == 0 ? &ws->first : &ws->ext->more[i - 1];
+}
+
+/* Drop the listeners removed during a dispatch. */
+static void compact_listeners(wsc_socket *ws) {
+  unsigned k = 0;
+  for (unsigned i = 0; i < ws->nlisteners; i++) {
+    wsc__listener *l = listener_at(ws, i);
+    if (!l->removed) *listener_at(ws, k++) = *l;
+  }
+  ws->nlisteners = (uint16_t)k;
+  ws->listeners_dirty = 0;
+}
+
 /* Returns 1 if the socket is gone (the caller must not touch it). */
 int wsc__socket_leave(wsc_socket *ws) {
   if (--ws->dispatching) return 0;
-  for (int t = 0; t < WSC__NEVENTS; t++) { /* drop listeners removed during dispatch */
-    wsc__listeners *L = &ws->listeners[t];
-    size_t k = 0;
-    for (size_t i = 0; i < L->n; i++)
-      if (!L->v[i].removed) L->v[k++] = L->v[i];
-    L->n = k;
-  }
+  if (ws->listeners_dirty) compact_listeners(ws);
   if (!ws->free_requested) return 0;
   if (!ws->transport_closed) {
     wsc__tcp_close(&ws->tcp); /* on_closed releases the memory */
     return 1;
   }
-  wsc__loop_lock(ws->loop);
+  wsc__loop_lock(ws->cfg->loop);
   unsigned posted = ws->posted;
-  wsc__loop_unlock(ws->loop);
+  wsc__loop_unlock(ws->cfg->loop);
   if (!posted) wsc__socket_release(ws); /* else the last posted call does */
   return 1;
 }
@@ -102,19 +116,22 @@ int wsc__socket_leave(wsc_socket *ws) {
 /* ---- events ------------------------------------------------------------- */
 
 static void dispatch(wsc_socket *ws, const wsc_event *ev) {
-  wsc__listeners *L = &ws->listeners[ev->type];
-  size_t n = L->n; /* listeners added during dispatch wait for the next event */
+  unsigned n = ws->nlisteners; /* listeners added during dispatch wait for the next event */
   enter(ws);
-  for (size_t i = 0; i < n && !ws->free_requested; i++) {
-    wsc__listener l = L->v[i];
-    if (!l.removed && l.fn) l.fn(ws, ev, l.user);
+  for (unsigned i = 0; i < n && !ws->free_requested; i++) {
+    wsc__listener l = *listener_at(ws, i);
+    if (l.type == ev->type && !l.removed && l.fn) l.fn(ws, ev, l.user);
   }
   ws->dispatching--; /* the caller's own enter() keeps the socket alive */
 }
 
+/* Record the cause of a failure (dropped when out of memory: the code
+ * WSC_ENOMEM-free path still reports close 1006). */
 static void set_error(wsc_socket *ws, int err, const char *msg) {
-  ws->error = err;
-  snprintf(ws->error_msg, sizeof ws->error_msg, "%s", msg ? msg : wsc_strerror(err));
+  wsc__socket_ext *x = wsc__socket_ext_get(ws);
+  if (!x) return;
+  x->error = err;
+  snprintf(x->error_msg, sizeof x->error_msg, "%s", msg ? msg : wsc_strerror(err));
 }
 
 void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, ms); }
@@ -127,7 +144,7 @@ void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
   set_error(ws, err, msg);
   if (ws->ready_state != WSC_CLOSED) ws->ready_state = WSC_CLOSING;
   ws->close_code = WSC_CLOSE_ABNORMAL;
-  ws->close_reason_len = 0;
+  if (ws->ext) ws->ext->close_reason_len = 0;
   if (ws->tcp.connected && wsc__tcp_queued(&ws->tcp)) {
     /* let the Close frame out, then the FIN; close when the peer ends or
      * after a short grace period */
@@ -149,16 +166,20 @@ static void finish(wsc_socket *ws) {
   wsc_event ev;
   if (ws->failed) {
     ev.type = WSC_EVENT_ERROR;
-    ev.u.error.error = ws->error;
-    ev.u.error.message = ws->error_msg;
+    ev.u.error.error = ws->ext ? ws->ext->error : WSC_ENOMEM;
+    ev.u.error.message = ws->ext ? ws->ext->error_msg : "out of memory";
     dispatch(ws, &ev);
     if (ws->free_requested) return;
   }
   ev.type = WSC_EVENT_CLOSE;
   ev.u.close.code = ws->close_code ? ws->close_code : WSC_CLOSE_ABNORMAL;
-  ws->close_reason[ws->close_reason_len] = 0;
-  ev.u.close.reason = ws->close_reason;
-  ev.u.close.reason_length = ws->close_reason_len;
+  ev.u.close.reason = "";
+  ev.u.close.reason_length = 0;
+  if (ws->ext) {
+    ws->ext->close_reason[ws->ext->close_reason_len] = 0;
+    ev.u.close.reason = ws->ext->close_reason;
+    ev.u.close.reason_length = ws->ext->close_reason_len;
+  }
   ev.u.close.was_clean = !ws->failed && wsc__conn_closed(&ws->conn);
   dispatch(ws, &ev);
 }
@@ -166,12 +187,13 @@ static void finish(wsc_socket *ws) {
 /* ---- the core's callbacks ----------------------------------------------- */
 
 static int write_bytes(wsc_socket *ws, const uint8_t *data, size_t len, uint64_t payload) {
-  int rc = ws->tls.ssl ? wsc__tls_write(&ws->tls, data, len, payload)
-                       : wsc__tcp_write(&ws->tcp, data, len, payload);
+  wsc__tls *tls = wsc__socket_tls(ws);
+  int rc = tls ? wsc__tls_write(tls, data, len, payload)
+               : wsc__tcp_write(&ws->tcp, data, len, payload);
   if (rc == 0 && payload) {
     uint64_t queued = wsc__tcp_buffered(&ws->tcp);
-    if (ws->high_water_mark && queued > ws->high_water_mark) ws->above_hwm = 1;
-    if (ws->max_buffered && queued > ws->max_buffered && !ws->failed) {
+    if (ws->cfg->high_water_mark && queued > ws->cfg->high_water_mark) ws->above_hwm = 1;
+    if (ws->cfg->max_buffered && queued > ws->cfg->max_buffered && !ws->failed) {
       /* a peer that does not read: do not buffer without bound */
       wsc__conn_close(&ws->conn, WSC_CLOSE_POLICY_VIOLATION, "send buffer limit", 17);
       fail(ws, WSC_EPOLICY, "the peer does not read: bufferedAmount over the limit");
@@ -185,8 +207,9 @@ static int write_bytes(wsc_socket *ws, const uint8_t *data, size_t len, uint64_t
  * is charged up to what is left of it, so the total charged is exact. */
 static int core_send(void *user, const uint8_t *data, size_t len) {
   wsc_socket *ws = user;
-  uint64_t payload = ws->payload_hint < len ? ws->payload_hint : len;
-  ws->payload_hint -= payload;
+  wsc_loop *l = ws->cfg->loop;
+  uint64_t payload = l->payload_hint < len ? l->payload_hint : len;
+  l->payload_hint -= payload;
   return write_bytes(ws, data, len, payload);
 }
 
@@ -210,7 +233,7 @@ static int deliver(wsc_socket *ws, const void *data, size_t len, int text, wsc__
   ev.u.message.data = data;
   ev.u.message.length = len;
   ev.u.message.is_text = text;
-  ev.u.message.origin = ws->origin;
+  ev.u.message.origin = ws->cfg->origin;
   ev.u.message.blob = NULL;
   if (!text && ws->binary_type == WSC_BINARY_BLOB) {
     if (!file) wsc__blob_borrow(&borrowed, data, len, held);
@@ -223,14 +246,15 @@ static int deliver(wsc_socket *ws, const void *data, size_t len, int text, wsc__
 
 /* binaryType blob with a threshold: a binary message over it goes to a file. */
 static int spills(const wsc_socket *ws, const wsc__event *e, uint64_t size) {
-  return ws->blob_threshold && size > ws->blob_threshold && e->opcode == WSC__OP_BINARY &&
+  return ws->cfg->blob_threshold && size > ws->cfg->blob_threshold && e->opcode == WSC__OP_BINARY &&
          ws->binary_type == WSC_BINARY_BLOB;
 }
 
 static int spill(wsc_socket *ws, const wsc__event *e) {
   wsc_blob *b;
   char err[160];
-  int rc = wsc__blob_file_add(&ws->spill, ws->blob_dir, &ws->msg, e->data, e->len, e->last, &b,
+  wsc__socket_ext *x = ws->ext; /* present: core_event made it */
+  int rc = wsc__blob_file_add(&x->spill, ws->cfg->blob_dir, &x->msg, e->data, e->len, e->last, &b,
                               err, sizeof err);
   if (rc) {
     int code = wsc__blob_close_code(rc); /* 1009 disk full, 1011 other */
@@ -248,32 +272,41 @@ static int spill(wsc_socket *ws, const wsc__event *e) {
 
 static int core_event(void *user, const wsc__event *e) {
   wsc_socket *ws = user;
+  wsc__socket_ext *x;
   switch (e->type) {
   case WSC__EV_DATA:
     if (e->first && e->last && !spills(ws, e, e->len)) /* whole message in this read: no copy */
       return deliver(ws, e->data, e->len, e->opcode == WSC__OP_TEXT, NULL, NULL);
+    x = wsc__socket_ext_get(ws);
+    if (!x) {
+      fail(ws, WSC_ENOMEM, "out of memory assembling a message");
+      return 1;
+    }
     if (e->first) {
-      wsc__buf_reset(&ws->msg);
+      wsc__buf_reset(&x->msg);
       ws->msg_text = e->opcode == WSC__OP_TEXT;
     }
-    if (ws->spill.open || spills(ws, e, (uint64_t)ws->msg.len + e->len)) return spill(ws, e);
-    if (wsc__buf_append(&ws->msg, e->data, e->len) != 0) {
+    if (x->spill.open || spills(ws, e, (uint64_t)x->msg.len + e->len)) return spill(ws, e);
+    if (wsc__buf_append(&x->msg, e->data, e->len) != 0) {
       fail(ws, WSC_ENOMEM, "out of memory assembling a message");
       return 1;
     }
     if (!e->last) return 0;
-    int gone = deliver(ws, ws->msg.data, ws->msg.len, ws->msg_text, &ws->msg, NULL);
-    if (!gone && ws->msg.cap > 2 * WSC__READ_BUFFER) wsc__buf_free(&ws->msg); /* don't hoard */
+    int gone = deliver(ws, x->msg.data, x->msg.len, ws->msg_text, &x->msg, NULL);
+    if (!gone && x->msg.cap > 2 * WSC__READ_BUFFER) wsc__buf_free(&x->msg); /* don't hoard */
     return gone;
   case WSC__EV_CLOSE:
     ws->close_code = e->code;
-    ws->close_reason_len = e->len;
-    memcpy(ws->close_reason, e->data, e->len);
+    x = wsc__socket_ext_get(ws);
+    if (x) { /* out of memory: the code without its reason */
+      x->close_reason_len = e->len;
+      memcpy(x->close_reason, e->data, e->len);
+    }
     if (ws->ready_state == WSC_OPEN) ws->ready_state = WSC_CLOSING;
     if (ws->server) /* our Close went out with the answer: the server closes TCP first */
       wsc__tcp_shutdown(&ws->tcp);
     /* the client waits for the server to close TCP */
-    wsc__socket_timer(ws, ws->close_timeout_ms);
+    wsc__socket_timer(ws, ws->cfg->close_timeout_ms);
     return 0;
   case WSC__EV_PONG:
     ws->ping_outstanding = 0; /* the peer is alive */
@@ -305,22 +338,23 @@ static void frames(wsc_socket *ws, uint8_t *data, size_t len) {
 void wsc__socket_open(wsc_socket *ws, const char *protocol, const char *extensions,
                       void (*before_open)(wsc_socket *ws, void *arg), void *arg) {
   ws->hs_done = 1;
-  char *p = strdup(protocol ? protocol : ""), *x = strdup(extensions ? extensions : "");
-  if (!p || !x) {
-    free(p);
-    free(x);
-    fail(ws, WSC_ENOMEM, "out of memory");
-    return;
+  int has_p = protocol && *protocol, has_x = extensions && *extensions;
+  const wsc__socket_cfg *cfg = ws->cfg;
+  /* the optional part only when there is something to keep in it: an idle
+   * plain connection without subprotocol, extension or timers has none */
+  if (has_p || has_x || cfg->ping_interval_ms || cfg->idle_timeout_ms) {
+    wsc__socket_ext *x = wsc__socket_ext_get(ws);
+    if (!x || (has_p && !(x->protocol = strdup(protocol))) ||
+        (has_x && !(x->extensions = strdup(extensions)))) {
+      fail(ws, WSC_ENOMEM, "out of memory");
+      return;
+    }
+    uint64_t now = uv_now(cfg->loop->uv);
+    x->last_read_ms = now;
+    x->next_ping_ms = now + cfg->ping_interval_ms;
   }
-  free(ws->protocol);
-  free(ws->extensions);
-  ws->protocol = p;
-  ws->extensions = x;
   wsc__tcp_timer_stop(&ws->tcp);
-  uint64_t now = uv_now(ws->loop->uv);
-  ws->last_read_ms = now;
-  ws->next_ping_ms = now + ws->ping_interval_ms;
-  arm_open_timer(ws, now); /* keepalive and idle timeout, if set */
+  arm_open_timer(ws, uv_now(cfg->loop->uv)); /* keepalive and idle timeout, if set */
   ws->ready_state = WSC_OPEN;
   if (before_open) {
     before_open(ws, arg);
@@ -338,7 +372,7 @@ int wsc__socket_plaintext(void *user, uint8_t *data, size_t len) {
   if (ws->failed || ws->free_requested) return 1;
   if (!ws->hs_done) {
     size_t used = 0;
-    int rc = ws->role->handshake_recv(ws, data, len, &used);
+    int rc = ws->cfg->role->handshake_recv(ws, data, len, &used);
     if (rc < 0) return 1;
     if (rc == 1 && !ws->free_requested && !ws->failed && used < len)
       frames(ws, data + used, len - used);
@@ -348,43 +382,44 @@ int wsc__socket_plaintext(void *user, uint8_t *data, size_t len) {
   return ws->failed || ws->free_requested;
 }
 
-static void tcp_connected(void *user, int status, const char *message) {
-  wsc_socket *ws = user;
+static void tcp_connected(wsc__tcp *t, int status, const char *message) {
+  wsc_socket *ws = socket_of(t);
   enter(ws);
-  ws->role->connected(ws, status, message);
+  ws->cfg->role->connected(ws, status, message);
   leave(ws);
 }
 
-static void tcp_end(void *user, int status);
+static void tcp_end(wsc__tcp *t, int status);
 
-static void tcp_read(void *user, uint8_t *data, size_t len) {
-  wsc_socket *ws = user;
+static void tcp_read(wsc__tcp *t, uint8_t *data, size_t len) {
+  wsc_socket *ws = socket_of(t);
   enter(ws);
-  if (ws->idle_timeout_ms) ws->last_read_ms = uv_now(ws->loop->uv);
-  if (!ws->tls.ssl) {
+  if (ws->cfg->idle_timeout_ms && ws->ext) ws->ext->last_read_ms = uv_now(ws->cfg->loop->uv);
+  wsc__tls *tls = wsc__socket_tls(ws);
+  if (!tls) {
     wsc__socket_plaintext(ws, data, len);
   } else if (!ws->failed && !ws->free_requested) {
-    wsc_loop *l = ws->loop;
+    wsc_loop *l = ws->cfg->loop;
     if (!l->plainbuf) l->plainbuf = malloc(WSC__READ_BUFFER);
-    int rc = l->plainbuf ? wsc__tls_feed(&ws->tls, data, len, wsc__socket_plaintext, ws,
+    int rc = l->plainbuf ? wsc__tls_feed(tls, data, len, wsc__socket_plaintext, ws,
                                          l->plainbuf, WSC__READ_BUFFER)
                          : WSC_ENOMEM;
     if (rc == 1) { /* TLS is up: now the WebSocket handshake */
-      if (ws->role->tls_up) ws->role->tls_up(ws);
+      if (ws->cfg->role->tls_up) ws->cfg->role->tls_up(ws);
       if (!ws->failed)
-        rc = wsc__tls_feed(&ws->tls, NULL, 0, wsc__socket_plaintext, ws, l->plainbuf,
+        rc = wsc__tls_feed(tls, NULL, 0, wsc__socket_plaintext, ws, l->plainbuf,
                            WSC__READ_BUFFER);
     }
     if (rc == 2) /* close_notify: the peer's end of the stream */
-      tcp_end(ws, 0);
+      tcp_end(&ws->tcp, 0);
     else if (rc < 0)
-      fail(ws, rc, rc == WSC_ETLS ? ws->tls.error : wsc_strerror(rc));
+      fail(ws, rc, rc == WSC_ETLS ? tls->error : wsc_strerror(rc));
   }
   leave(ws);
 }
 
-static void tcp_end(void *user, int status) {
-  wsc_socket *ws = user;
+static void tcp_end(wsc__tcp *t, int status) {
+  wsc_socket *ws = socket_of(t);
   enter(ws);
   /* TCP ending before the closing handshake completed fails the connection
    * (error, then close 1006), as browsers report it; after it, it is the
@@ -402,18 +437,18 @@ static void tcp_end(void *user, int status) {
   leave(ws);
 }
 
-static void tcp_closed(void *user) {
-  wsc_socket *ws = user;
+static void tcp_closed(wsc__tcp *t) {
+  wsc_socket *ws = socket_of(t);
   enter(ws);
   ws->transport_closed = 1;
-  wsc__blob_file_discard(&ws->spill); /* a message cut short: free its disk space now */
+  if (ws->ext) wsc__blob_file_discard(&ws->ext->spill); /* a message cut short: free its disk space now */
   finish(ws);
-  if (ws->role->closed) ws->role->closed(ws);
+  if (ws->cfg->role->closed) ws->cfg->role->closed(ws);
   leave(ws);
 }
 
-static void tcp_drain(void *user) {
-  wsc_socket *ws = user;
+static void tcp_drain(wsc__tcp *t) {
+  wsc_socket *ws = socket_of(t);
   if (!ws->above_hwm || ws->ready_state != WSC_OPEN) return;
   ws->above_hwm = 0;
   enter(ws);
@@ -434,7 +469,7 @@ static void start_close(wsc_socket *ws, int code, const char *reason, size_t len
   if (rc)
     fail(ws, rc, "could not send the Close frame");
   else
-    wsc__socket_timer(ws, ws->close_timeout_ms);
+    wsc__socket_timer(ws, ws->cfg->close_timeout_ms);
 }
 
 /* While OPEN the socket's timer serves two clocks: the keepalive Ping (every
@@ -442,20 +477,24 @@ static void start_close(wsc_socket *ws, int code, const char *reason, size_t len
  * timeout (idle_timeout_ms without receiving anything). It is armed for
  * whichever comes first. */
 static void arm_open_timer(wsc_socket *ws, uint64_t now) {
+  const wsc__socket_ext *x = ws->ext; /* made at open when either clock is set */
+  if (!x) return;
   uint64_t due = UINT64_MAX;
-  if (ws->ping_interval_ms) due = ws->next_ping_ms;
-  if (ws->idle_timeout_ms && ws->last_read_ms + ws->idle_timeout_ms < due)
-    due = ws->last_read_ms + ws->idle_timeout_ms;
+  if (ws->cfg->ping_interval_ms) due = x->next_ping_ms;
+  if (ws->cfg->idle_timeout_ms && x->last_read_ms + ws->cfg->idle_timeout_ms < due)
+    due = x->last_read_ms + ws->cfg->idle_timeout_ms;
   if (due != UINT64_MAX) wsc__socket_timer(ws, due > now ? (uint32_t)(due - now) : 0);
 }
 
 static void keepalive_tick(wsc_socket *ws) {
-  uint64_t now = uv_now(ws->loop->uv);
-  if (ws->idle_timeout_ms && now - ws->last_read_ms >= ws->idle_timeout_ms) {
+  uint64_t now = uv_now(ws->cfg->loop->uv);
+  wsc__socket_ext *x = ws->ext;
+  if (!x) return;
+  if (ws->cfg->idle_timeout_ms && now - x->last_read_ms >= ws->cfg->idle_timeout_ms) {
     start_close(ws, WSC_CLOSE_GOING_AWAY, "idle timeout", 12);
     return;
   }
-  if (ws->ping_interval_ms && now >= ws->next_ping_ms) {
+  if (ws->cfg->ping_interval_ms && now >= x->next_ping_ms) {
     if (ws->ping_outstanding) {
       fail(ws, WSC_ETIMEDOUT, "no Pong to the keepalive Ping: peer unresponsive");
       return;
@@ -466,13 +505,13 @@ static void keepalive_tick(wsc_socket *ws) {
       return;
     }
     ws->ping_outstanding = 1;
-    ws->next_ping_ms = now + ws->ping_interval_ms;
+    x->next_ping_ms = now + ws->cfg->ping_interval_ms;
   }
   arm_open_timer(ws, now);
 }
 
-static void on_timeout(void *user) {
-  wsc_socket *ws = user;
+static void on_timeout(wsc__tcp *t) {
+  wsc_socket *ws = socket_of(t);
   enter(ws);
   if (ws->failed || wsc__conn_closed(&ws->conn))
     wsc__tcp_close(&ws->tcp); /* the peer did not end TCP in time: we do */
@@ -498,17 +537,22 @@ void wsc_socket_free(wsc_socket *ws) {
 
 int wsc_socket_ready_state(const wsc_socket *ws) { return ws->ready_state; }
 uint64_t wsc_socket_buffered_amount(const wsc_socket *ws) {
-  return wsc__tcp_buffered(&ws->tcp) + ws->discarded;
+  return wsc__tcp_buffered(&ws->tcp) + (ws->ext ? ws->ext->discarded : 0);
 }
-const char *wsc_socket_extensions(const wsc_socket *ws) { return ws->extensions; }
-const char *wsc_socket_protocol(const wsc_socket *ws) { return ws->protocol; }
+const char *wsc_socket_extensions(const wsc_socket *ws) {
+  return ws->ext && ws->ext->extensions ? ws->ext->extensions : "";
+}
+const char *wsc_socket_protocol(const wsc_socket *ws) {
+  return ws->ext && ws->ext->protocol ? ws->ext->protocol : "";
+}
 wsc_binary_type wsc_socket_binary_type(const wsc_socket *ws) { return ws->binary_type; }
 void wsc_socket_set_binary_type(wsc_socket *ws, wsc_binary_type t) { ws->binary_type = t; }
 void wsc_socket_set_user(wsc_socket *ws, void *user) { ws->user = user; }
 void *wsc_socket_user(const wsc_socket *ws) { return ws->user; }
 int wsc_socket_error(const wsc_socket *ws, const char **message) {
-  if (message) *message = ws->error ? ws->error_msg : "";
-  return ws->error;
+  int err = ws->ext ? ws->ext->error : 0;
+  if (message) *message = err ? ws->ext->error_msg : "";
+  return err;
 }
 struct wsc_server *wsc_socket_server(const wsc_socket *ws) { return ws->server; }
 
@@ -534,7 +578,8 @@ int wsc_socket_resume(wsc_socket *ws) {
 static int send_gate(wsc_socket *ws, size_t len) {
   if (ws->ready_state == WSC_CONNECTING) return WSC_EINVALIDSTATE;
   if (ws->ready_state != WSC_OPEN || ws->conn.close_sent || ws->failed) {
-    ws->discarded += len; /* the standard: counted, never sent */
+    wsc__socket_ext *x = wsc__socket_ext_get(ws);
+    if (x) x->discarded += len; /* the standard: counted, never sent */
     return 1;
   }
   return 0;
@@ -544,9 +589,9 @@ static int send_message(wsc_socket *ws, unsigned op, const void *data, size_t le
   int gate = send_gate(ws, len);
   if (gate) return gate < 0 ? gate : 0;
   if (ws->conn.send_op) return WSC_EINVALIDSTATE; /* a fragmented message is open */
-  ws->payload_hint = len;
+  ws->cfg->loop->payload_hint = len;
   int rc = wsc__conn_send(&ws->conn, op, data, len);
-  ws->payload_hint = 0;
+  ws->cfg->loop->payload_hint = 0;
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message");
   return 0;
@@ -569,14 +614,16 @@ int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, in
   int gate = send_gate(ws, length);
   if (gate) return gate < 0 ? gate : 0;
   if (is_text) { /* validate on a copy: a rejected piece leaves no trace */
-    wsc__utf8 v = ws->conn.send_op ? ws->out_utf8 : (wsc__utf8){0};
+    wsc__socket_ext *x = wsc__socket_ext_get(ws);
+    if (!x) return WSC_ENOMEM;
+    wsc__utf8 v = ws->conn.send_op ? x->out_utf8 : (wsc__utf8){0};
     if (wsc__utf8_feed(&v, data, length, NULL) != 0 || (fin && wsc__utf8_finish(&v) != 0))
       return WSC_ESYNTAX;
-    ws->out_utf8 = v;
+    x->out_utf8 = v;
   }
-  ws->payload_hint = length;
+  ws->cfg->loop->payload_hint = length;
   int rc = wsc__conn_send_fragment(&ws->conn, op, data, length, fin);
-  ws->payload_hint = 0;
+  ws->cfg->loop->payload_hint = 0;
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message fragment");
   return 0;
@@ -595,7 +642,7 @@ int wsc_broadcast(wsc_socket *const *sockets, size_t n, const void *data, size_t
   for (size_t i = 0; i < n; i++) {
     wsc_socket *ws = sockets[i];
     if (!ws || ws->ready_state != WSC_OPEN) continue;
-    if (!ws->server || ws->conn.send_op || ws->conn.rsv_allowed || ws->tls.ssl) {
+    if (!ws->server || ws->conn.send_op || ws->conn.rsv_allowed || wsc__socket_tls(ws)) {
       /* masking, an open fragmented message, an extension or TLS: per socket */
       if (send_message(ws, op, data, length) == 0 && !ws->failed) count++;
       continue;
@@ -673,14 +720,14 @@ static int post(wsc_socket *ws, int kind, int code, const void *data, size_t len
   op->code = code;
   op->len = len;
   if (len) memcpy(op->data, data, len);
-  wsc__loop_lock(ws->loop);
+  wsc__loop_lock(ws->cfg->loop);
   ws->posted++;
-  wsc__loop_unlock(ws->loop);
-  int rc = wsc_loop_post(ws->loop, run_op, op);
+  wsc__loop_unlock(ws->cfg->loop);
+  int rc = wsc_loop_post(ws->cfg->loop, run_op, op);
   if (rc) { /* not queued: undo */
-    wsc__loop_lock(ws->loop);
+    wsc__loop_lock(ws->cfg->loop);
     ws->posted--;
-    wsc__loop_unlock(ws->loop);
+    wsc__loop_unlock(ws->cfg->loop);
     free(op);
     return rc == WSC_ENOMEM ? rc : WSC_ENOMEM;
   }
@@ -700,10 +747,9 @@ int wsc_socket_post_close(wsc_socket *ws, int code, const char *reason, size_t r
 static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *user,
                int is_handler) {
   if ((unsigned)type >= WSC__NEVENTS || !fn) return WSC_EINVAL;
-  wsc__listeners *L = &ws->listeners[type];
-  for (size_t i = 0; i < L->n; i++) {
-    wsc__listener *l = &L->v[i];
-    if (l->removed) continue;
+  for (unsigned i = 0; i < ws->nlisteners; i++) {
+    wsc__listener *l = listener_at(ws, i);
+    if (l->removed || l->type != type) continue;
     if (is_handler && l->is_handler) { /* the attribute keeps its place */
       l->fn = fn;
       l->user = user;
@@ -711,31 +757,37 @@ static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *us
     }
     if (!is_handler && !l->is_handler && l->fn == fn && l->user == user) return 0;
   }
-  if (L->n == L->cap) {
-    size_t cap = L->cap ? 2 * L->cap : 4;
-    wsc__listener *v = realloc(L->v, cap * sizeof *v);
-    if (!v) return WSC_ENOMEM;
-    L->v = v;
-    L->cap = cap;
+  if (ws->nlisteners == UINT16_MAX) return WSC_ENOMEM;
+  if (ws->nlisteners >= 1) { /* beyond the first: in the optional part */
+    wsc__socket_ext *x = wsc__socket_ext_get(ws);
+    if (!x) return WSC_ENOMEM;
+    if (ws->nlisteners - 1u == x->capmore) {
+      unsigned cap = x->capmore ? 2u * x->capmore : 4u;
+      if (cap > UINT16_MAX) cap = UINT16_MAX;
+      wsc__listener *v = realloc(x->more, cap * sizeof *v);
+      if (!v) return WSC_ENOMEM;
+      x->more = v;
+      x->capmore = (uint16_t)cap;
+    }
   }
-  L->v[L->n++] = (wsc__listener){fn, user, (uint8_t)is_handler, 0};
+  *listener_at(ws, ws->nlisteners++) =
+      (wsc__listener){fn, user, (uint8_t)type, (uint8_t)is_handler, 0};
   return 0;
 }
 
 static int remove_matching(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *user,
                            int is_handler) {
   if ((unsigned)type >= WSC__NEVENTS) return WSC_EINVAL;
-  wsc__listeners *L = &ws->listeners[type];
-  for (size_t i = 0; i < L->n; i++) {
-    wsc__listener *l = &L->v[i];
-    if (l->removed || l->is_handler != is_handler) continue;
+  for (unsigned i = 0; i < ws->nlisteners; i++) {
+    wsc__listener *l = listener_at(ws, i);
+    if (l->removed || l->type != type || l->is_handler != is_handler) continue;
     if (is_handler || (l->fn == fn && l->user == user)) {
       l->removed = 1;
       l->fn = NULL;
-      if (!ws->dispatching) { /* compact now */
-        memmove(l, l + 1, (L->n - i - 1) * sizeof *l);
-        L->n--;
-      }
+      if (ws->dispatching)
+        ws->listeners_dirty = 1;
+      else
+        compact_listeners(ws);
       return 0;
     }
   }

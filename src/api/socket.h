@@ -23,14 +23,10 @@
 typedef struct wsc__listener {
   wsc_listener_fn fn;
   void *user;
+  uint8_t type;       /* wsc_event_type */
   uint8_t is_handler; /* the on<event> attribute's slot */
   uint8_t removed;    /* removed during dispatch; compacted afterwards */
 } wsc__listener;
-
-typedef struct wsc__listeners {
-  wsc__listener *v;
-  size_t n, cap;
-} wsc__listeners;
 
 /* What a role does differently. */
 typedef struct wsc__role_ops {
@@ -49,52 +45,75 @@ typedef struct wsc__role_ops {
   void (*closed)(wsc_socket *ws);
 } wsc__role_ops;
 
-struct wsc_socket {
+/* Settings a socket reads but never changes, shared: a server's sockets all
+ * point at the server's; a client socket at its own (in its wsc__client). */
+typedef struct wsc__socket_cfg {
   wsc_loop *loop;
   const wsc__role_ops *role;
-  void *role_data;             /* client: wsc__client; server: wsc__srv_pending until OPEN */
-  struct wsc_server *server;   /* NULL for a client socket */
-  wsc_socket *srv_prev, *srv_next; /* the server's list of sockets */
-  const char *origin;          /* serialised origin for MessageEvent (borrowed) */
-  wsc__conn_config *conn_cfg;  /* client: its own; server: shared by all */
-  wsc__conn conn;
-  wsc__tcp tcp;
+  const char *origin;          /* serialised origin for MessageEvent */
+  wsc__conn_config core;       /* the protocol core's configuration */
+  uint32_t close_timeout_ms, ping_interval_ms, idle_timeout_ms;
+  uint64_t high_water_mark, max_buffered; /* 0: none */
+  uint64_t blob_threshold;     /* spill binary messages above this size; 0 = never */
+  const char *blob_dir;        /* their directory (NULL: $TMPDIR, /tmp) */
+} wsc__socket_cfg;
+
+/* What a socket needs only sometimes, allocated on first need (a message in
+ * pieces, a subprotocol, a failure or a close with a reason, TLS, keepalive,
+ * a fragmented send, listeners beyond the first) and kept until the socket
+ * is released. An idle plain connection has none (docs/architecture.md). */
+typedef struct wsc__socket_ext {
   wsc__tls tls;                /* wss: tls.ssl != NULL once started */
   wsc__buf msg;                /* a message arriving in several pieces */
-  uint8_t msg_text;
   wsc__blob_file spill;        /* binaryType blob: a large message going to a file */
-  uint64_t blob_threshold;     /* spill binary messages above this size; 0 = never */
-  const char *blob_dir;        /* their directory (NULL: $TMPDIR, /tmp); borrowed
-                                  from the client or server, which own a copy */
-  int ready_state;
-  wsc_binary_type binary_type;
+  char *protocol, *extensions; /* negotiated (NULL: "") */
   uint64_t discarded;          /* bytes passed to send after closing began */
-  uint64_t payload_hint;       /* payload bytes of the send in progress */
-  uint64_t high_water_mark, max_buffered; /* 0: none */
   uint64_t last_read_ms;       /* uv_now of the last bytes received (idle timeout) */
   uint64_t next_ping_ms;       /* uv_now when the next keepalive Ping is due */
-  uint32_t close_timeout_ms, ping_interval_ms, idle_timeout_ms;
   wsc__utf8 out_utf8;          /* text being sent in fragments */
-  uint8_t ping_outstanding;    /* keepalive: a Ping is waiting for its Pong */
-  uint8_t above_hwm;           /* bufferedAmount went over the high-water mark */
-  uint8_t paused;              /* reading stopped by wsc_socket_pause */
-  char *protocol, *extensions; /* negotiated; "" before open */
-  void *user;
   int error;                   /* cause of a failure, for wsc_socket_error */
   char error_msg[160];
-  int close_code;              /* CloseEvent to fire */
-  char close_reason[124];
+  char close_reason[124];      /* CloseEvent reason (close_code is in the socket) */
   size_t close_reason_len;
-  wsc__listeners listeners[WSC__NEVENTS];
-  unsigned dispatching;        /* depth of listener calls in progress */
+  wsc__listener *more;         /* listeners after the first */
+  uint16_t capmore;
+} wsc__socket_ext;
+
+struct wsc_socket {
+  const wsc__socket_cfg *cfg;
+  void *role_data;             /* client: wsc__client; server: its handshake until OPEN */
+  struct wsc_server *server;   /* NULL for a client socket (or one its server let go) */
+  wsc_socket *srv_prev, *srv_next; /* the server's list of sockets */
+  wsc__socket_ext *ext;        /* NULL until needed */
+  wsc__conn conn;
+  wsc__tcp tcp;
+  void *user;
+  wsc__listener first;         /* the first listener (most sockets have one) */
   unsigned posted;             /* calls posted from other threads not yet run
                                   (under the loop's mutex) */
-  uint8_t free_requested;      /* wsc_socket_free called: release when safe */
-  uint8_t hs_done;             /* opening handshake complete */
-  uint8_t failed;              /* the connection was failed */
-  uint8_t close_fired;         /* the close event has been dispatched */
-  uint8_t transport_closed;    /* on_closed has run */
+  uint16_t dispatching;        /* depth of listener calls in progress */
+  uint16_t close_code;         /* CloseEvent to fire */
+  uint16_t nlisteners;         /* first, then ext->more[0 .. nlisteners - 1) */
+  uint8_t listeners_dirty;     /* some were removed during dispatch: compact */
+  uint8_t ready_state;
+  uint8_t binary_type;
+  uint8_t msg_text;            /* the message in ext->msg is text */
+  uint8_t ping_outstanding : 1; /* keepalive: a Ping is waiting for its Pong */
+  uint8_t above_hwm : 1;       /* bufferedAmount went over the high-water mark */
+  uint8_t paused : 1;          /* reading stopped by wsc_socket_pause */
+  uint8_t free_requested : 1;  /* wsc_socket_free called: release when safe */
+  uint8_t hs_done : 1;         /* opening handshake complete */
+  uint8_t failed : 1;          /* the connection was failed */
+  uint8_t close_fired : 1;     /* the close event has been dispatched */
+  uint8_t transport_closed : 1; /* on_closed has run */
 };
+
+/* The socket's optional part, allocated if need be; NULL when out of memory. */
+wsc__socket_ext *wsc__socket_ext_get(wsc_socket *ws);
+/* The socket's TLS session, NULL when the connection is not wss. */
+static inline wsc__tls *wsc__socket_tls(const wsc_socket *ws) {
+  return ws->ext && ws->ext->tls.ssl ? &ws->ext->tls : NULL;
+}
 
 /* Shared by client.c and server.c. */
 extern const wsc__tcp_callbacks wsc__socket_tcp_callbacks;
@@ -102,7 +121,7 @@ extern const wsc__tcp_callbacks wsc__socket_tcp_callbacks;
 /* A zeroed socket attached to loop (counted in loop->nsockets), with
  * protocol and extensions "", readyState CONNECTING, binaryType blob and
  * the transport initialised (not connected). NULL when out of memory. */
-wsc_socket *wsc__socket_alloc(wsc_loop *loop, const wsc__role_ops *role);
+wsc_socket *wsc__socket_alloc(const wsc__socket_cfg *cfg);
 /* Release everything (the transport must be closed or never used). */
 void wsc__socket_release(wsc_socket *ws);
 

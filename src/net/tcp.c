@@ -44,12 +44,11 @@ static wsc__poller *poller(wsc__tcp *t) {
   return wsc__poller_get(t->loop, &err);
 }
 
-void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb, void *user) {
+void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb) {
   memset(t, 0, sizeof *t);
   t->pollee.on_events = on_events;
   t->loop = loop;
   t->cb = cb;
-  t->user = user;
   t->fd = -1;
 }
 
@@ -82,7 +81,7 @@ static void connect_done(wsc__tcp *t, int status, const char *message) {
   }
   if (c->open_handles == 0) free(c);
   if (status == 0) t->connected = 1;
-  t->cb->on_connect(t->user, status, message);
+  t->cb->on_connect(t, status, message);
 }
 
 /* A failed attempt's handle is closed: try the next address (before letting
@@ -371,7 +370,7 @@ static void do_shutdown(wsc__tcp *t) {
 /* The queue emptied: FIN if asked, then tell the socket. */
 static void drained(wsc__tcp *t) {
   if (t->shutdown_after_write) do_shutdown(t);
-  if (t->cb->on_drain) t->cb->on_drain(t->user);
+  if (t->cb->on_drain) t->cb->on_drain(t);
 }
 
 static void flush(wsc__tcp *t) {
@@ -441,7 +440,7 @@ static void end(wsc__tcp *t, int status) {
   t->eof = 1;
   t->reading = 0;
   interest(t);
-  t->cb->on_end(t->user, status);
+  t->cb->on_end(t, status);
 }
 
 static void do_read(wsc__tcp *t) {
@@ -452,7 +451,7 @@ static void do_read(wsc__tcp *t) {
     ssize_t n = read(t->fd, l->readbuf, WSC__READ_BUFFER);
     if (n > 0) {
       int corked = wsc__tcp_cork(t);
-      t->cb->on_read(t->user, (uint8_t *)l->readbuf, (size_t)n);
+      t->cb->on_read(t, (uint8_t *)l->readbuf, (size_t)n);
       if (corked) wsc__tcp_uncork(t);
       if ((size_t)n < WSC__READ_BUFFER) return;
     } else if (n == 0) {
@@ -518,7 +517,7 @@ void wsc__tcp_fire_timer(wsc__tcp *t) {
     return;
   }
   int corked = wsc__tcp_cork(t);
-  t->cb->on_timer(t->user);
+  t->cb->on_timer(t);
   if (corked) wsc__tcp_uncork(t);
 }
 
@@ -559,7 +558,7 @@ void wsc__tcp_close(wsc__tcp *t) {
   if (p)
     wsc__poller_closing(p, t);
   else
-    t->cb->on_closed(t->user); /* no poller (out of memory): nothing is pending either */
+    t->cb->on_closed(t); /* no poller (out of memory): nothing is pending either */
 }
 
-void wsc__tcp_finish_close(wsc__tcp *t) { t->cb->on_closed(t->user); }
+void wsc__tcp_finish_close(wsc__tcp *t) { t->cb->on_closed(t); }

@@ -26,28 +26,31 @@ struct wsc__connector;
 
 #define WSC__TCP_BIG (16 * 1024)
 
+struct wsc__tcp;
+
+/* Each is called with the transport; its owner finds itself from there
+ * (the transport is embedded in it). */
 typedef struct wsc__tcp_callbacks {
   /* The connection is up (status 0) or every address failed / timed out
    * (status < 0, with a static message). Called once. */
-  void (*on_connect)(void *user, int status, const char *message);
+  void (*on_connect)(struct wsc__tcp *t, int status, const char *message);
   /* Bytes arrived; they live in the loop's read buffer until the call returns
    * (they may be modified in place). */
-  void (*on_read)(void *user, uint8_t *data, size_t len);
+  void (*on_read)(struct wsc__tcp *t, uint8_t *data, size_t len);
   /* The peer closed its side (status 0), or reading/writing failed (< 0). */
-  void (*on_end)(void *user, int status);
+  void (*on_end)(struct wsc__tcp *t, int status);
   /* The transport is closed: its memory may be released. Never called from
    * inside another of these callbacks or from wsc__tcp_close itself. */
-  void (*on_closed)(void *user);
+  void (*on_closed)(struct wsc__tcp *t);
   /* The write queue has emptied (may be NULL). */
-  void (*on_drain)(void *user);
+  void (*on_drain)(struct wsc__tcp *t);
   /* The deadline set with wsc__tcp_timer has passed. */
-  void (*on_timer)(void *user);
+  void (*on_timer)(struct wsc__tcp *t);
 } wsc__tcp_callbacks;
 
 typedef struct wsc__tcp {
   wsc__pollee pollee;          /* first: the epoll set points here */
   const wsc__tcp_callbacks *cb;
-  void *user;
   struct wsc_loop *loop;
   struct wsc__connector *conn; /* while resolving / connecting (client) */
   wsc__wqueue *wq;             /* bytes the kernel has not taken; NULL when none */
@@ -58,7 +61,7 @@ typedef struct wsc__tcp {
   uint8_t connected, reading, closing, shutdown_after_write, want_out, eof;
 } wsc__tcp;
 
-void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb, void *user);
+void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb);
 /* Resolve host (no brackets) and connect to port, trying each address in
  * turn, all within timeout_ms. 0 or a libuv error (then on_connect is not
  * called). */
