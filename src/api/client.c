@@ -37,7 +37,7 @@ typedef struct wsc__client {
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
 
 const char *wsc_socket_url(const wsc_socket *ws) {
-  return ws->server ? "" : client_of(ws)->url.href;
+  return ws->cfg->server ? "" : client_of(ws)->url.href;
 }
 
 /* ---- the handshake ------------------------------------------------------ */

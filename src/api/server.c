@@ -31,15 +31,25 @@ static void maybe_done(wsc_server *srv);
 /* ---- the server role of a socket ---------------------------------------- */
 
 static void unlink_socket(wsc_socket *ws) {
-  wsc_server *srv = ws->server;
-  if (!srv) return;
+  wsc_server *srv = ws->cfg->server;
+  if (!ws->srv_linked) return;
   if (ws->srv_prev) ws->srv_prev->srv_next = ws->srv_next;
   else srv->sockets = ws->srv_next;
   if (ws->srv_next) ws->srv_next->srv_prev = ws->srv_prev;
   ws->srv_prev = ws->srv_next = NULL;
-  ws->server = NULL;
+  ws->srv_linked = 0;
   srv->nconns--;
   maybe_done(srv);
+}
+
+/* The server's memory goes once it is freed, its handles are closed and the
+ * last of its sockets (which read its shared settings) is released. */
+static void maybe_free(wsc_server *srv) {
+  if (!srv->free_requested || srv->open_handles || srv->alive) return;
+  free((void *)srv->protocols);
+  free((void *)srv->origins);
+  free(srv->blob_dir);
+  free(srv);
 }
 
 static void release(wsc_socket *ws) {
@@ -50,6 +60,9 @@ static void release(wsc_socket *ws) {
     ws->role_data = NULL;
   }
   unlink_socket(ws);
+  wsc_server *srv = ws->cfg->server;
+  srv->alive--;
+  maybe_free(srv);
 }
 
 /* Server sockets belong to the server: freed once closed. */
@@ -99,7 +112,7 @@ static void request_done(wsc_request *req) {
 
 static int request_init(wsc_request *req, wsc_socket *ws, wsc__hs_server *hs, int upgrade) {
   memset(req, 0, sizeof *req);
-  req->srv = ws->server;
+  req->srv = ws->cfg->server;
   req->ws = ws;
   req->hs = hs;
   req->upgrade = upgrade;
@@ -113,7 +126,7 @@ static int request_init(wsc_request *req, wsc_socket *ws, wsc__hs_server *hs, in
 
 /* A complete upgrade request: check, decide, answer. 1 when OPEN, -1 else. */
 static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
-  wsc_server *srv = ws->server;
+  wsc_server *srv = ws->cfg->server;
   if (!origin_allowed(srv, hs)) {
     refuse(ws, 403, "origin not allowed");
     return -1;
@@ -157,7 +170,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
 }
 
 static void plain_http(wsc_socket *ws, wsc__hs_server *hs) {
-  wsc_server *srv = ws->server;
+  wsc_server *srv = ws->cfg->server;
   wsc_request req;
   if (request_init(&req, ws, hs, 0) != 0) {
     refuse(ws, 500, "out of memory");
@@ -196,6 +209,7 @@ static const wsc__role_ops server_role = {NULL, handshake_recv, NULL, release, c
 /* A new connection's descriptor: a socket in its handshake. */
 static void accept_one(wsc_server *srv, int fd) {
   wsc_socket *ws = wsc__socket_alloc(&srv->scfg);
+  if (ws) srv->alive++; /* its release takes it back */
   wsc__hs_server *hs = ws ? malloc(sizeof *hs) : NULL;
   if (!hs) { /* out of memory: drop the connection */
     if (ws) {
@@ -207,7 +221,7 @@ static void accept_one(wsc_server *srv, int fd) {
   }
   wsc__hs_server_init(hs, srv->opts.max_handshake);
   ws->role_data = hs;
-  ws->server = srv;
+  ws->srv_linked = 1;
   ws->srv_next = srv->sockets;
   if (srv->sockets) srv->sockets->srv_prev = ws;
   srv->sockets = ws;
@@ -234,7 +248,7 @@ static void accept_one(wsc_server *srv, int fd) {
 static void listen_again(uv_timer_t *t) {
   wsc_server *srv = t->data;
   if (srv->listening)
-    wsc__poller_mod(srv->loop->poller, srv->lfd, &srv->lpollee, EPOLLIN);
+    wsc__poller_mod(srv->loop->poller, srv->lfd, (uintptr_t)&srv->lpollee, EPOLLIN);
 }
 
 /* The listening descriptor is readable: accept what is pending (a bounded
@@ -251,7 +265,7 @@ static void on_listener(wsc__pollee *pe, uint32_t events) {
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       /* out of descriptors: stop listening for a moment instead of spinning */
-      wsc__poller_mod(srv->loop->poller, srv->lfd, &srv->lpollee, 0);
+      wsc__poller_mod(srv->loop->poller, srv->lfd, (uintptr_t)&srv->lpollee, 0);
       uv_timer_start(&srv->backoff_timer, listen_again, 100, 0);
     }
     return;
@@ -269,12 +283,8 @@ static void set_error(wsc_server *srv, int err, const char *msg) {
 
 static void handle_closed(uv_handle_t *h) {
   wsc_server *srv = h->data;
-  if (--srv->open_handles == 0 && srv->free_requested) {
-    free((void *)srv->protocols);
-    free((void *)srv->origins);
-    free(srv->blob_dir);
-    free(srv);
-  }
+  srv->open_handles--;
+  maybe_free(srv);
 }
 
 int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **out) {
@@ -321,6 +331,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   wsc__deflate_opts_server(&o.deflate, &srv->pmd);
   wsc__conn_config_init(&srv->scfg.core, WSC__SERVER, o.max_frame, o.max_message);
   srv->scfg.loop = loop;
+  srv->scfg.server = srv;
   srv->scfg.role = &server_role;
   srv->scfg.origin = "";
   srv->scfg.close_timeout_ms = o.close_timeout_ms;
@@ -413,7 +424,7 @@ int wsc_server_listen(wsc_server *srv, const char *address) {
   wsc__poller *poller = rc == 0 ? wsc__poller_get(srv->loop, &rc) : NULL;
   if (poller) {
     srv->lpollee.on_events = on_listener;
-    rc = wsc__poller_add(poller, lfd, &srv->lpollee, EPOLLIN);
+    rc = wsc__poller_add(poller, lfd, (uintptr_t)&srv->lpollee, EPOLLIN);
   }
   if (rc) {
     set_error(srv, rc, uv_strerror(rc));

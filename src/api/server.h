@@ -21,7 +21,8 @@ struct wsc_server {
   uv_timer_t shutdown_timer;
   uv_timer_t backoff_timer;     /* accept paused after EMFILE */
   wsc_socket *sockets;          /* every connection, handshaking or not */
-  size_t nconns;
+  size_t nconns;                /* sockets in the list */
+  size_t alive;                 /* sockets not yet released (listed or not) */
   wsc_upgrade_fn on_upgrade;
   void *upgrade_user;
   wsc_connection_fn on_connection;

@@ -162,7 +162,7 @@ static void finish(wsc_socket *ws) {
   ws->close_fired = 1;
   ws->ready_state = WSC_CLOSED;
   if (ws->free_requested) return; /* no events for a freed socket */
-  if (!ws->hs_done && ws->server) return; /* never handed out: no events */
+  if (!ws->hs_done && ws->cfg->server) return; /* never handed out: no events */
   wsc_event ev;
   if (ws->failed) {
     ev.type = WSC_EVENT_ERROR;
@@ -303,7 +303,7 @@ static int core_event(void *user, const wsc__event *e) {
       memcpy(x->close_reason, e->data, e->len);
     }
     if (ws->ready_state == WSC_OPEN) ws->ready_state = WSC_CLOSING;
-    if (ws->server) /* our Close went out with the answer: the server closes TCP first */
+    if (ws->cfg->server) /* our Close went out with the answer: the server closes TCP first */
       wsc__tcp_shutdown(&ws->tcp);
     /* the client waits for the server to close TCP */
     wsc__socket_timer(ws, ws->cfg->close_timeout_ms);
@@ -554,7 +554,9 @@ int wsc_socket_error(const wsc_socket *ws, const char **message) {
   if (message) *message = err ? ws->ext->error_msg : "";
   return err;
 }
-struct wsc_server *wsc_socket_server(const wsc_socket *ws) { return ws->server; }
+struct wsc_server *wsc_socket_server(const wsc_socket *ws) {
+  return ws->srv_linked ? ws->cfg->server : NULL;
+}
 
 int wsc_socket_pause(wsc_socket *ws) {
   if (ws->ready_state == WSC_CLOSED) return WSC_EINVALIDSTATE;
@@ -642,7 +644,7 @@ int wsc_broadcast(wsc_socket *const *sockets, size_t n, const void *data, size_t
   for (size_t i = 0; i < n; i++) {
     wsc_socket *ws = sockets[i];
     if (!ws || ws->ready_state != WSC_OPEN) continue;
-    if (!ws->server || ws->conn.send_op || ws->conn.rsv_allowed || wsc__socket_tls(ws)) {
+    if (!ws->cfg->server || ws->conn.send_op || ws->conn.rsv_allowed || wsc__socket_tls(ws)) {
       /* masking, an open fragmented message, an extension or TLS: per socket */
       if (send_message(ws, op, data, length) == 0 && !ws->failed) count++;
       continue;

@@ -49,6 +49,7 @@ typedef struct wsc__role_ops {
  * point at the server's; a client socket at its own (in its wsc__client). */
 typedef struct wsc__socket_cfg {
   wsc_loop *loop;
+  struct wsc_server *server;   /* the server whose sockets these are; NULL: a client */
   const wsc__role_ops *role;
   const char *origin;          /* serialised origin for MessageEvent */
   wsc__conn_config core;       /* the protocol core's configuration */
@@ -82,7 +83,6 @@ typedef struct wsc__socket_ext {
 struct wsc_socket {
   const wsc__socket_cfg *cfg;
   void *role_data;             /* client: wsc__client; server: its handshake until OPEN */
-  struct wsc_server *server;   /* NULL for a client socket (or one its server let go) */
   wsc_socket *srv_prev, *srv_next; /* the server's list of sockets */
   wsc__socket_ext *ext;        /* NULL until needed */
   wsc__conn conn;
@@ -95,6 +95,7 @@ struct wsc_socket {
   uint16_t close_code;         /* CloseEvent to fire */
   uint16_t nlisteners;         /* first, then ext->more[0 .. nlisteners - 1) */
   uint8_t listeners_dirty;     /* some were removed during dispatch: compact */
+  uint8_t srv_linked;          /* in its server's list (cfg->server) */
   uint8_t ready_state;
   uint8_t binary_type;
   uint8_t msg_text;            /* the message in ext->msg is text */

@@ -22,8 +22,11 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   int n = epoll_wait(p->epfd, ev, MAX_EVENTS, 0);
   p->dispatching = 1;
   for (int i = 0; i < n; i++) {
-    wsc__pollee *who = ev[i].data.ptr;
-    who->on_events(who, ev[i].events);
+    uintptr_t who = (uintptr_t)ev[i].data.u64;
+    if (who & WSC__POLL_TCP)
+      wsc__tcp_events((wsc__tcp *)(who & ~(uintptr_t)WSC__POLL_TCP), ev[i].events);
+    else
+      ((wsc__pollee *)who)->on_events((wsc__pollee *)who, ev[i].events);
   }
   p->dispatching = 0;
 }
@@ -35,15 +38,15 @@ static void update_poll(wsc__poller *p) {
     uv_poll_stop(&p->poll);
 }
 
-int wsc__poller_add(wsc__poller *p, int fd, wsc__pollee *who, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = who};
+int wsc__poller_add(wsc__poller *p, int fd, uintptr_t who, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.u64 = who};
   if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) return -errno;
   if (p->nfds++ == 0) update_poll(p);
   return 0;
 }
 
-int wsc__poller_mod(wsc__poller *p, int fd, wsc__pollee *who, uint32_t events) {
-  struct epoll_event ev = {.events = events, .data.ptr = who};
+int wsc__poller_mod(wsc__poller *p, int fd, uintptr_t who, uint32_t events) {
+  struct epoll_event ev = {.events = events, .data.u64 = who};
   return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 ? -errno : 0;
 }
 
@@ -60,14 +63,14 @@ static void on_idle(uv_idle_t *h) {
   p->closing = NULL;
   while (list) {
     wsc__tcp *t = list;
-    list = t->next_closing;
+    list = t->u.next_closing;
     wsc__tcp_finish_close(t); /* may free t */
   }
   if (!p->closing) uv_idle_stop(&p->idle);
 }
 
 void wsc__poller_closing(wsc__poller *p, wsc__tcp *t) {
-  t->next_closing = p->closing;
+  t->u.next_closing = p->closing;
   p->closing = t;
   uv_idle_start(&p->idle, on_idle);
 }

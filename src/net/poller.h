@@ -20,7 +20,9 @@
 struct wsc_loop;
 struct wsc__tcp;
 
-/* Something in the epoll set: a connection (wsc__tcp) or a listener. */
+/* Something in the epoll set other than a connection (a listener). A
+ * connection is registered by its wsc__tcp with the low bit set (it has no
+ * room for a function pointer of its own). */
 typedef struct wsc__pollee {
   /* events: EPOLLIN / EPOLLOUT / EPOLLERR / EPOLLHUP as epoll reported them */
   void (*on_events)(struct wsc__pollee *p, uint32_t events);
@@ -52,10 +54,12 @@ wsc__poller *wsc__poller_get(struct wsc_loop *loop, int *err);
  * being freed; nothing may be registered any more). */
 void wsc__poller_free(wsc__poller *p);
 
-/* Add / change / remove a descriptor. events: EPOLLIN | EPOLLOUT (0 = keep
- * it in the set with no interest). 0 or a negative errno. */
-int wsc__poller_add(wsc__poller *p, int fd, wsc__pollee *who, uint32_t events);
-int wsc__poller_mod(wsc__poller *p, int fd, wsc__pollee *who, uint32_t events);
+/* Add / change / remove a descriptor. who: a wsc__pollee, or a wsc__tcp
+ * tagged with WSC__POLL_TCP. events: EPOLLIN | EPOLLOUT (0 = keep it in the
+ * set with no interest). 0 or a negative errno. */
+#define WSC__POLL_TCP 1u
+int wsc__poller_add(wsc__poller *p, int fd, uintptr_t who, uint32_t events);
+int wsc__poller_mod(wsc__poller *p, int fd, uintptr_t who, uint32_t events);
 void wsc__poller_del(wsc__poller *p, int fd);
 
 /* t's on_closed is due: call it (through wsc__tcp_finish_close) from the

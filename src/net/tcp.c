@@ -23,7 +23,6 @@
 #define CORK_FLUSH (256 * 1024) /* a cork this full is written at once */
 #define READS_PER_EVENT 4       /* full 64 KiB reads before yielding to others */
 
-static void on_events(wsc__pollee *pe, uint32_t events);
 static void interest(wsc__tcp *t);
 
 /* ---- connecting (client) ------------------------------------------------ */
@@ -46,7 +45,6 @@ static wsc__poller *poller(wsc__tcp *t) {
 
 void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb) {
   memset(t, 0, sizeof *t);
-  t->pollee.on_events = on_events;
   t->loop = loop;
   t->cb = cb;
   t->fd = -1;
@@ -60,7 +58,7 @@ static void connector_release(wsc__connector *c) {
   if (c->addrs) uv_freeaddrinfo(c->addrs);
   free(c);
   if (t) {
-    t->conn = NULL;
+    t->u.conn = NULL;
     if (t->closing) wsc__poller_closing(poller(t), t);
   }
 }
@@ -69,10 +67,10 @@ static void try_next(wsc__connector *c);
 static void on_handle_closed(uv_handle_t *h);
 
 static void connect_done(wsc__tcp *t, int status, const char *message) {
-  wsc__connector *c = t->conn;
+  wsc__connector *c = t->u.conn;
   wsc__poller_heap_remove(poller(t), t);
   c->t = NULL; /* the connector finishes on its own */
-  t->conn = NULL;
+  t->u.conn = NULL;
   if (c->addrs) uv_freeaddrinfo(c->addrs);
   c->addrs = c->next_addr = NULL;
   if (status && c->tcp_open) { /* timed out while an attempt is in flight */
@@ -182,7 +180,7 @@ int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t time
     return rc;
   }
   c->open_handles = 1;
-  t->conn = c;
+  t->u.conn = c;
   wsc__poller_heap_set(p, t, uv_now(t->loop->uv) + timeout_ms);
   return 0;
 }
@@ -193,7 +191,7 @@ int wsc__tcp_adopt(wsc__tcp *t, int fd) {
   int on = 1;
   if (p) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    err = wsc__poller_add(p, fd, &t->pollee, 0);
+    err = wsc__poller_add(p, fd, (uintptr_t)t | WSC__POLL_TCP, 0);
   }
   if (err) {
     close(fd);
@@ -428,11 +426,11 @@ void wsc__tcp_uncork(wsc__tcp *t) {
 
 static void interest(wsc__tcp *t) {
   if (t->fd < 0 || t->closing) return;
-  uint8_t in = t->reading && !t->eof, out = t->wq != NULL;
-  uint8_t want = (uint8_t)(in | out << 1);
-  if (want == t->want_out) return;
-  t->want_out = want;
-  wsc__poller_mod(t->loop->poller, t->fd, &t->pollee,
+  unsigned in = t->reading && !t->eof, out = t->wq != NULL;
+  unsigned want = in | out << 1;
+  if (want == t->interest) return;
+  t->interest = want & 3;
+  wsc__poller_mod(t->loop->poller, t->fd, (uintptr_t)t | WSC__POLL_TCP,
                   (in ? EPOLLIN : 0) | (out ? (uint32_t)EPOLLOUT : 0));
 }
 
@@ -468,8 +466,7 @@ static void do_read(wsc__tcp *t) {
   }
 }
 
-static void on_events(wsc__pollee *pe, uint32_t events) {
-  wsc__tcp *t = (wsc__tcp *)pe;
+void wsc__tcp_events(wsc__tcp *t, uint32_t events) {
   if (t->closing || t->fd < 0) return;
   if (events & EPOLLOUT) flush(t);
   if (t->closing) return;
@@ -510,8 +507,8 @@ void wsc__tcp_timer_stop(wsc__tcp *t) {
 
 void wsc__tcp_fire_timer(wsc__tcp *t) {
   if (t->closing) return;
-  if (t->conn) {
-    wsc__connector *c = t->conn;
+  if (t->u.conn) {
+    wsc__connector *c = t->u.conn;
     uv_cancel((uv_req_t *)&c->dns); /* harmless when it already finished */
     connect_done(t, WSC_ETIMEDOUT, "timed out connecting");
     return;
@@ -544,7 +541,7 @@ void wsc__tcp_close(wsc__tcp *t) {
     close(t->fd);
     t->fd = -1;
   }
-  wsc__connector *c = t->conn;
+  wsc__connector *c = t->u.conn;
   if (c) { /* on_closed once libuv has let go of the connector */
     if (c->addrs) uv_freeaddrinfo(c->addrs);
     c->addrs = c->next_addr = NULL;

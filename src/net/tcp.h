@@ -49,16 +49,18 @@ typedef struct wsc__tcp_callbacks {
 } wsc__tcp_callbacks;
 
 typedef struct wsc__tcp {
-  wsc__pollee pollee;          /* first: the epoll set points here */
   const wsc__tcp_callbacks *cb;
   struct wsc_loop *loop;
-  struct wsc__connector *conn; /* while resolving / connecting (client) */
+  union {
+    struct wsc__connector *conn;   /* while resolving / connecting (client) */
+    struct wsc__tcp *next_closing; /* closed, on the loop's list for on_closed */
+  } u;
   wsc__wqueue *wq;             /* bytes the kernel has not taken; NULL when none */
-  struct wsc__tcp *next_closing;
   uint64_t deadline;           /* uv_now() ms of the timer; heap_idx 0 = none */
   uint32_t heap_idx;           /* 1-based position in the loop's heap */
   int fd;                      /* -1 until connected / adopted */
-  uint8_t connected, reading, closing, shutdown_after_write, want_out, eof;
+  uint8_t connected : 1, reading : 1, closing : 1, shutdown_after_write : 1, eof : 1;
+  uint8_t interest : 2;        /* registered: 1 EPOLLIN, 2 EPOLLOUT */
 } wsc__tcp;
 
 void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb);
@@ -102,6 +104,7 @@ int wsc__tcp_cork(wsc__tcp *t);
 void wsc__tcp_uncork(wsc__tcp *t);
 
 /* poller.c calls these. */
+void wsc__tcp_events(wsc__tcp *t, uint32_t events);
 void wsc__tcp_fire_timer(wsc__tcp *t);
 void wsc__tcp_finish_close(wsc__tcp *t);
 
