@@ -78,17 +78,32 @@ const char *const *wsc__copy_strv(const char *const *v, size_t n) {
 
 void wsc__socket_enter(wsc_socket *ws) { ws->dispatching++; }
 
-/* Listener i, in the order added (first, then ext->more). */
-static wsc__listener *listener_at(wsc_socket *ws, unsigned i) {
-  return i == 0 ? &ws->first : &ws->ext->more[i - 1];
+/* Listener i, in the order added (the first is spread over the socket's
+ * fields to save its padding; the others are in ext->more). */
+static wsc__listener get_listener(const wsc_socket *ws, unsigned i) {
+  if (i) return ws->ext->more[i - 1];
+  return (wsc__listener){ws->first_fn, ws->first_user, ws->first_type, ws->first_handler,
+                         ws->first_removed};
+}
+
+static void put_listener(wsc_socket *ws, unsigned i, wsc__listener l) {
+  if (i) {
+    ws->ext->more[i - 1] = l;
+    return;
+  }
+  ws->first_fn = l.fn;
+  ws->first_user = l.user;
+  ws->first_type = l.type;
+  ws->first_handler = l.is_handler != 0;
+  ws->first_removed = l.removed != 0;
 }
 
 /* Drop the listeners removed during a dispatch. */
 static void compact_listeners(wsc_socket *ws) {
   unsigned k = 0;
   for (unsigned i = 0; i < ws->nlisteners; i++) {
-    wsc__listener *l = listener_at(ws, i);
-    if (!l->removed) *listener_at(ws, k++) = *l;
+    wsc__listener l = get_listener(ws, i);
+    if (!l.removed) put_listener(ws, k++, l);
   }
   ws->nlisteners = (uint16_t)k;
   ws->listeners_dirty = 0;
@@ -119,7 +134,7 @@ static void dispatch(wsc_socket *ws, const wsc_event *ev) {
   unsigned n = ws->nlisteners; /* listeners added during dispatch wait for the next event */
   enter(ws);
   for (unsigned i = 0; i < n && !ws->free_requested; i++) {
-    wsc__listener l = *listener_at(ws, i);
+    wsc__listener l = get_listener(ws, i);
     if (l.type == ev->type && !l.removed && l.fn) l.fn(ws, ev, l.user);
   }
   ws->dispatching--; /* the caller's own enter() keeps the socket alive */
@@ -284,7 +299,7 @@ static int core_event(void *user, const wsc__event *e) {
     }
     if (e->first) {
       wsc__buf_reset(&x->msg);
-      ws->msg_text = e->opcode == WSC__OP_TEXT;
+      ws->msg_text = e->opcode == WSC__OP_TEXT ? 1 : 0;
     }
     if (x->spill.open || spills(ws, e, (uint64_t)x->msg.len + e->len)) return spill(ws, e);
     if (wsc__buf_append(&x->msg, e->data, e->len) != 0) {
@@ -750,14 +765,15 @@ static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *us
                int is_handler) {
   if ((unsigned)type >= WSC__NEVENTS || !fn) return WSC_EINVAL;
   for (unsigned i = 0; i < ws->nlisteners; i++) {
-    wsc__listener *l = listener_at(ws, i);
-    if (l->removed || l->type != type) continue;
-    if (is_handler && l->is_handler) { /* the attribute keeps its place */
-      l->fn = fn;
-      l->user = user;
+    wsc__listener l = get_listener(ws, i);
+    if (l.removed || l.type != type) continue;
+    if (is_handler && l.is_handler) { /* the attribute keeps its place */
+      l.fn = fn;
+      l.user = user;
+      put_listener(ws, i, l);
       return 0;
     }
-    if (!is_handler && !l->is_handler && l->fn == fn && l->user == user) return 0;
+    if (!is_handler && !l.is_handler && l.fn == fn && l.user == user) return 0;
   }
   if (ws->nlisteners == UINT16_MAX) return WSC_ENOMEM;
   if (ws->nlisteners >= 1) { /* beyond the first: in the optional part */
@@ -772,8 +788,7 @@ static int add(wsc_socket *ws, wsc_event_type type, wsc_listener_fn fn, void *us
       x->capmore = (uint16_t)cap;
     }
   }
-  *listener_at(ws, ws->nlisteners++) =
-      (wsc__listener){fn, user, (uint8_t)type, (uint8_t)is_handler, 0};
+  put_listener(ws, ws->nlisteners++, (wsc__listener){fn, user, (uint8_t)type, (uint8_t)is_handler, 0});
   return 0;
 }
 
@@ -781,11 +796,12 @@ static int remove_matching(wsc_socket *ws, wsc_event_type type, wsc_listener_fn 
                            int is_handler) {
   if ((unsigned)type >= WSC__NEVENTS) return WSC_EINVAL;
   for (unsigned i = 0; i < ws->nlisteners; i++) {
-    wsc__listener *l = listener_at(ws, i);
-    if (l->removed || l->type != type || l->is_handler != is_handler) continue;
-    if (is_handler || (l->fn == fn && l->user == user)) {
-      l->removed = 1;
-      l->fn = NULL;
+    wsc__listener l = get_listener(ws, i);
+    if (l.removed || l.type != type || l.is_handler != is_handler) continue;
+    if (is_handler || (l.fn == fn && l.user == user)) {
+      l.removed = 1;
+      l.fn = NULL;
+      put_listener(ws, i, l);
       if (ws->dispatching)
         ws->listeners_dirty = 1;
       else

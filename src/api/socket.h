@@ -88,17 +88,21 @@ struct wsc_socket {
   wsc__conn conn;
   wsc__tcp tcp;
   void *user;
-  wsc__listener first;         /* the first listener (most sockets have one) */
-  unsigned posted;             /* calls posted from other threads not yet run
+  wsc_listener_fn first_fn;    /* the first listener (most sockets have one); */
+  void *first_user;            /*   its type and flags are first_type/first_flags */
+  uint32_t posted;             /* calls posted from other threads not yet run
                                   (under the loop's mutex) */
   uint16_t dispatching;        /* depth of listener calls in progress */
   uint16_t close_code;         /* CloseEvent to fire */
   uint16_t nlisteners;         /* first, then ext->more[0 .. nlisteners - 1) */
-  uint8_t listeners_dirty;     /* some were removed during dispatch: compact */
-  uint8_t srv_linked;          /* in its server's list (cfg->server) */
+  uint8_t first_type;
   uint8_t ready_state;
   uint8_t binary_type;
-  uint8_t msg_text;            /* the message in ext->msg is text */
+  uint8_t first_handler : 1;   /* the first listener is its event's on<event> */
+  uint8_t first_removed : 1;   /* the first listener was removed during dispatch */
+  uint8_t listeners_dirty : 1; /* some were removed during dispatch: compact */
+  uint8_t srv_linked : 1;      /* in its server's list (cfg->server) */
+  uint8_t msg_text : 1;        /* the message in ext->msg is text */
   uint8_t ping_outstanding : 1; /* keepalive: a Ping is waiting for its Pong */
   uint8_t above_hwm : 1;       /* bufferedAmount went over the high-water mark */
   uint8_t paused : 1;          /* reading stopped by wsc_socket_pause */
