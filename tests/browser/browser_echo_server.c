@@ -97,10 +97,7 @@ int main(int argc, char **argv) {
   wsc_server_options_init(&opts);
   opts.protocols = protocols;
   opts.nprotocols = 1;
-  if (deflate) {
-    fprintf(stderr, "--deflate needs wsc_server_options.deflate (not in this build)\n");
-    return 2;
-  }
+  if (deflate) opts.deflate.mode = WSC_DEFLATE_ON; /* defaults otherwise (12-bit server window) */
   wsc_loop *loop = wsc_loop_default();
   wsc_server *srv;
   int rc = wsc_server_new(loop, &opts, &srv);
