@@ -468,6 +468,19 @@ WSC_EXTERN int wsc_socket_send_binary(wsc_socket *ws, const void *data, size_t l
 WSC_EXTERN int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length,
                                         int is_text, int fin);
 
+/* send() of a buffer the caller hands over, for large messages: wsc takes
+ * ownership of data in every case and calls release(data, arg) exactly once
+ * when it no longer needs it (possibly before this returns: on an error, a
+ * message discarded after closing, or bytes the kernel took at once). data
+ * must stay untouched until then. Plain ws://: the bytes are never copied:
+ * what the kernel does not take at once is kept by reference, and a client
+ * masks them in place (so their contents change). wss:// and
+ * permessage-deflate transform the bytes anyway: they are encrypted /
+ * compressed as by wsc_socket_send_binary and released at once. Returns and
+ * errors as wsc_socket_send_text (is_text = 1) / wsc_socket_send_binary. */
+WSC_EXTERN int wsc_socket_send_owned(wsc_socket *ws, void *data, size_t length, int is_text,
+                                     void (*release)(void *data, void *arg), void *arg);
+
 /* close(code, reason). code 0 means absent (an empty Close frame is sent);
  * otherwise it must be 1000 or 3000-4999. reason may be NULL.
  *   0                   closing started (or nothing to do: already closing)

@@ -15,6 +15,8 @@
 
 #include "api/loop.h"
 #include "proto/close.h"
+#include "proto/mask.h"
+#include "proto/random.h"
 #include "proto/utf8.h"
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -201,19 +203,22 @@ static void finish(wsc_socket *ws) {
 
 /* ---- the core's callbacks ----------------------------------------------- */
 
+/* Payload was queued: watch the high-water mark and the buffer limit. */
+static void queued_payload(wsc_socket *ws) {
+  uint64_t queued = wsc__tcp_buffered(&ws->tcp);
+  if (ws->cfg->high_water_mark && queued > ws->cfg->high_water_mark) ws->above_hwm = 1;
+  if (ws->cfg->max_buffered && queued > ws->cfg->max_buffered && !ws->failed) {
+    /* a peer that does not read: do not buffer without bound */
+    wsc__conn_close(&ws->conn, WSC_CLOSE_POLICY_VIOLATION, "send buffer limit", 17);
+    fail(ws, WSC_EPOLICY, "the peer does not read: bufferedAmount over the limit");
+  }
+}
+
 static int write_bytes(wsc_socket *ws, const uint8_t *data, size_t len, uint64_t payload) {
   wsc__tls *tls = wsc__socket_tls(ws);
   int rc = tls ? wsc__tls_write(tls, data, len, payload)
                : wsc__tcp_write(&ws->tcp, data, len, payload);
-  if (rc == 0 && payload) {
-    uint64_t queued = wsc__tcp_buffered(&ws->tcp);
-    if (ws->cfg->high_water_mark && queued > ws->cfg->high_water_mark) ws->above_hwm = 1;
-    if (ws->cfg->max_buffered && queued > ws->cfg->max_buffered && !ws->failed) {
-      /* a peer that does not read: do not buffer without bound */
-      wsc__conn_close(&ws->conn, WSC_CLOSE_POLICY_VIOLATION, "send buffer limit", 17);
-      fail(ws, WSC_EPOLICY, "the peer does not read: bufferedAmount over the limit");
-    }
-  }
+  if (rc == 0 && payload) queued_payload(ws);
   return rc;
 }
 
@@ -644,6 +649,46 @@ int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, in
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message fragment");
   return 0;
+}
+
+int wsc_socket_send_owned(wsc_socket *ws, void *data, size_t length, int is_text,
+                          void (*release)(void *data, void *arg), void *arg) {
+  unsigned op = is_text ? WSC__OP_TEXT : WSC__OP_BINARY;
+  int rc;
+  if (is_text && length && wsc__utf8_valid(data, length) != 0) {
+    rc = WSC_ESYNTAX;
+  } else if ((rc = send_gate(ws, length)) != 0) {
+    if (rc > 0) rc = 0; /* discarded and counted */
+  } else if (ws->conn.send_op) {
+    rc = WSC_EINVALIDSTATE; /* a fragmented message is open */
+  } else if (wsc__socket_tls(ws) || ws->conn.deflate || ws->conn.cfg->fragment_size) {
+    rc = send_message(ws, op, data, length); /* transformed anyway: one copy */
+  } else {
+    /* one frame: its header, then the caller's bytes by reference */
+    uint8_t hdr[WSC__FRAME_MAX_HEADER], key[4];
+    const uint8_t *k = NULL;
+    if (ws->conn.cfg->role == WSC__CLIENT) {
+      rc = ws->conn.cfg->make_mask ? ws->conn.cfg->make_mask(ws, key) : wsc__random(key, 4);
+      if (rc) goto out;
+      k = key;
+      wsc__mask(data, length, key, 0);
+    }
+    size_t hl = wsc__frame_write_header(hdr, 1, 0, op, length, k);
+    rc = wsc__tcp_write(&ws->tcp, hdr, hl, 0);
+    if (rc == 0) {
+      rc = wsc__tcp_write_owned(&ws->tcp, data, length, length, release, arg);
+      release = NULL; /* the transport releases it, also on error */
+      if (rc == 0) queued_payload(ws);
+    }
+    if (rc == WSC_ENOMEM) goto out;
+    if (rc) {
+      fail(ws, rc, "could not queue a message");
+      rc = 0;
+    }
+  }
+out:
+  if (release) release(data, arg);
+  return rc;
 }
 
 int wsc_broadcast(wsc_socket *const *sockets, size_t n, const void *data, size_t length,
