@@ -1,12 +1,18 @@
 /* lws_echo.c - a libwebsockets echo server, a peer for bench/compare.sh.
  *
- *   wsc-bench-lws-echo PORT      (0: any free port)
+ *   wsc-bench-lws-echo PORT [--deflate [takeover|no-takeover]]    (PORT 0: any free port)
  *
  * Listens on 127.0.0.1, prints `listening on 127.0.0.1:PORT` once it does,
  * and echoes every message with its type (text as text, binary as binary),
  * fragment by fragment as lws delivers them. Default lws options except
  * LWS_SERVER_OPTION_VALIDATE_UTF8 (RFC 6455 requires the check, and the
- * other servers compared do it); no extensions, so no permessage-deflate.
+ * other servers compared do it); no extensions, so no permessage-deflate,
+ * unless --deflate: then lws's own permessage-deflate extension
+ * (lws_extension_callback_pm_deflate, its defaults), which accepts a client's
+ * offer with or without the no_context_takeover parameters. lws has no
+ * server-side setting to impose no takeover, so "no-takeover" is accepted for
+ * symmetry with the other peers and relies on the client asking for it (which
+ * wsc-loadgen --deflate no-takeover does; the response is checked).
  * The shape is that of lws's own minimal-ws-server-echo example: a ring of
  * received fragments per connection, one lws_write per WRITEABLE callback,
  * receive flow control when the ring is nearly full. The ring is created on
@@ -124,11 +130,20 @@ static void on_signal(int sig) {
   interrupted = 1;
 }
 
+static const struct lws_extension extensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_max_window_bits"},
+    {NULL, NULL, NULL}, /* terminator */
+};
+
 int main(int argc, char **argv) {
   char *end = NULL;
-  long port = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-  if (argc != 2 || !end || *end || port < 0 || port > 65535) {
-    fprintf(stderr, "usage: %s PORT\n", argv[0]);
+  long port = argc >= 2 ? strtol(argv[1], &end, 10) : -1;
+  int deflate = argc >= 3 && strcmp(argv[2], "--deflate") == 0;
+  int bad_mode = argc == 4 && strcmp(argv[3], "takeover") != 0 && strcmp(argv[3], "no-takeover") != 0;
+  if (argc < 2 || argc > 4 || (argc >= 3 && !deflate) || bad_mode || !end || *end || port < 0 ||
+      port > 65535) {
+    fprintf(stderr, "usage: %s PORT [--deflate [takeover|no-takeover]]\n", argv[0]);
     return 2;
   }
   struct sigaction sa;
@@ -144,6 +159,7 @@ int main(int argc, char **argv) {
   info.iface = "127.0.0.1";
   info.protocols = protocols;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+  if (deflate) info.extensions = extensions;
   struct lws_context *ctx = lws_create_context(&info);
   if (!ctx) {
     fprintf(stderr, "lws_echo: lws_create_context failed\n");
