@@ -31,7 +31,8 @@
 # dearer.
 #
 # Output: a table per scenario; bench/results/<date>-<host>.md and .csv; the
-# chart docs/img/bench-ratios.png (gnuplot). --quick (a smoke run, < 1 min
+# chart docs/img/bench-ratios.png (gnuplot; a partial --scenarios run gets
+# files of its own, see below). --quick (a smoke run, < 1 min
 # once built) writes its files under the build directory instead.
 set -euo pipefail
 
@@ -311,10 +312,15 @@ chart_data() {
 
 date_s=$(date +%Y-%m-%d)
 host=$(hostname -s 2>/dev/null || hostname)
-if [ $quick = 1 ]; then outdir=$build/results chart=$build/bench-ratios.png
-else outdir=$root/bench/results chart=$root/docs/img/bench-ratios.png; fi
+# A partial run (--scenarios other than all) is named after its selection, so
+# it never replaces the full run's files: <date>-<host>-deflate.md,
+# docs/img/bench-ratios-deflate.png.
+suffix=""
+[ "$scenario_list" = all ] || suffix=-$(tr -c 'A-Za-z0-9.\n-' '+' <<<"$scenario_list")
+if [ $quick = 1 ]; then outdir=$build/results chart=$build/bench-ratios$suffix.png
+else outdir=$root/bench/results chart=$root/docs/img/bench-ratios$suffix.png; fi
 mkdir -p "$outdir" "$(dirname "$chart")"
-md=$outdir/$date_s-$host.md
+md=$outdir/$date_s-$host$suffix.md
 ref_word=$([[ " ${active[*]} " == *" wsc "* ]] && echo wsc || echo "the best server of each scenario")
 {
   echo "# Echo servers compared, $date_s on $host"
@@ -335,11 +341,12 @@ if command -v gnuplot >/dev/null; then
   gnuplot <<EOF || echo "compare.sh: gnuplot failed; no chart" >&2
 set terminal pngcairo size $((360 + 110 * $(($(wc -l <"$work/chart.dat") - 1)))),520 font "sans,11" noenhanced
 set output "$chart"
-set title "Server CPU per message / handshake, and memory per idle connection, relative to $ref_word (lower is better)"
+set title "Server CPU per message / handshake, and memory per idle connection, relative to $ref_word (lower is better)$([ "$ref_word" = wsc ] && echo '\nscenarios without wsc: relative to the best server')"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set logscale y 2
+set yrange [0.5:*]
 set grid ytics
 set ylabel "ratio (log scale)"
 set key top left
