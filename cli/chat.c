@@ -35,7 +35,8 @@ typedef struct chat_server {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: wsc chat [--listen HOST:PORT] [--webroot DIR] [--max-message BYTES]\n\n"
+          "usage: wsc chat [--listen HOST:PORT] [--webroot DIR] [--max-message BYTES]\n"
+          "                [--deflate]\n\n"
           "Chat server: serves the chat page at http://HOST:PORT/ and the chat over\n"
           "WebSocket at /chat (subprotocol \"json\"). Ctrl-C stops it gracefully.\n\n"
           "  --listen HOST:PORT     address to listen on (default %s; port 0: any free)\n"
@@ -43,6 +44,8 @@ static void usage(FILE *f) {
           "                         (default: the installed copy, else the source tree's)\n"
           "  --max-message BYTES    longest message accepted; a longer one closes that\n"
           "                         client with 1009 (default %u)\n"
+          "  --deflate              accept permessage-deflate from clients that offer it\n"
+          "                         (browsers do; the page's ws.extensions shows it)\n"
           "  --help                 this text\n",
           CHAT_DEFAULT_LISTEN, CHAT_DEFAULT_MAX_MESSAGE);
 }
@@ -177,11 +180,16 @@ int cli_chat(int argc, char **argv) {
   const char *listen = CHAT_DEFAULT_LISTEN;
   const char *webroot = NULL;
   uint64_t max_message = CHAT_DEFAULT_MAX_MESSAGE;
+  int deflate = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       return 0;
+    }
+    if (strcmp(a, "--deflate") == 0) {
+      deflate = 1;
+      continue;
     }
     if (i + 1 >= argc ||
         (strcmp(a, "--listen") != 0 && strcmp(a, "--webroot") != 0 &&
@@ -220,6 +228,7 @@ int cli_chat(int argc, char **argv) {
   opts.max_message = max_message;
   opts.max_frame = max_message;
   opts.close_timeout_ms = CHAT_CLOSE_TIMEOUT_MS;
+  if (deflate) opts.deflate.mode = WSC_DEFLATE_ON;
   chat_room_io io = {room_send, room_send_all, room_now_ms, &cs};
   int status = 1;
   rc = wsc_server_new(cs.loop, &opts, &cs.srv);

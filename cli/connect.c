@@ -86,8 +86,8 @@ static void usage(FILE *f) {
           "  -b, --binary            send input lines as binary messages\n"
           "      --binary-out MODE   print received binary messages as 'hex' (default,\n"
           "                          one line each) or 'raw' (the bytes, no newline)\n"
-          "      --deflate           ask for permessage-deflate (not supported yet)\n"
-          "      --no-deflate        do not ask for permessage-deflate (the default)\n"
+          "      --deflate           offer permessage-deflate (the default, as browsers do)\n"
+          "      --no-deflate        do not offer permessage-deflate\n"
           "      --ca FILE           trust the CA certificates in FILE (PEM) for wss://\n"
           "      --cert FILE         client certificate (PEM); --key FILE its key\n"
           "      --insecure          accept any server certificate (testing only)\n"
@@ -277,13 +277,6 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
     return 2;
   }
   o->url = argv[optind];
-  if (o->deflate == 1) {
-    /* TODO(deflate): permessage-deflate is being built; once wsc_options has
-     * its field, set it here from o->deflate (1 offer, 0 don't) and drop
-     * this refusal. --no-deflate is already accepted (nothing is offered). */
-    fprintf(stderr, "wsc connect: --deflate: permessage-deflate is not supported yet\n");
-    return 2;
-  }
   if (o->key && !o->cert) {
     fprintf(stderr, "wsc connect: --key needs --cert\n");
     return 2;
@@ -581,6 +574,8 @@ int cli_connect(int argc, char **argv) {
   opts.tls_insecure = a.o.insecure;
   opts.ping_interval_ms = a.o.ping_ms;
   opts.proxy = a.o.proxy; /* NULL: from the environment */
+  /* the library offers permessage-deflate by default, like a browser */
+  opts.deflate.mode = a.o.deflate == 0 ? WSC_DEFLATE_OFF : WSC_DEFLATE_DEFAULT;
   opts.connect_timeout_ms = a.o.timeout_ms;
   opts.handshake_timeout_ms = a.o.timeout_ms;
 

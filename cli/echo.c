@@ -29,7 +29,12 @@ static void usage(FILE *f) {
           "  --key FILE            its private key (PEM)\n"
           "  --max-message BYTES   largest message accepted (default 64 MiB)\n"
           "  --reuse-port          SO_REUSEPORT (several processes on one port)\n"
-          "  --deflate             permessage-deflate (not available yet)\n"
+          "  --deflate             accept permessage-deflate (window 12 bits, context\n"
+          "                        takeover: about 77 KiB per connection)\n"
+          "  --deflate-no-takeover accept it without context takeover either way\n"
+          "                        (no memory held between messages; implies --deflate)\n"
+          "  --deflate-window BITS largest window, 8..15, for both directions\n"
+          "                        (implies --deflate)\n"
           "  -q, --quiet           print only the listening line\n"
           "  -h, --help            this help\n");
 }
@@ -101,8 +106,21 @@ int cli_echo(int argc, char **argv) {
     } else if (!strcmp(a, "--reuse-port")) {
       opts.reuse_port = 1;
     } else if (!strcmp(a, "--deflate")) {
-      fprintf(stderr, "wsc echo: --deflate: permessage-deflate is not supported yet\n");
-      return 2;
+      opts.deflate.mode = WSC_DEFLATE_ON;
+    } else if (!strcmp(a, "--deflate-no-takeover")) {
+      opts.deflate.mode = WSC_DEFLATE_ON;
+      opts.deflate.server_no_context_takeover = 1;
+      opts.deflate.client_no_context_takeover = 1;
+    } else if (!strcmp(a, "--deflate-window") && more) {
+      char *end;
+      long bits = strtol(argv[++i], &end, 10);
+      if (*end || end == argv[i] || bits < 8 || bits > 15) {
+        fprintf(stderr, "wsc echo: --deflate-window takes 8 to 15, not '%s'\n", argv[i]);
+        return 2;
+      }
+      opts.deflate.mode = WSC_DEFLATE_ON;
+      opts.deflate.server_max_window_bits = (int)bits;
+      opts.deflate.client_max_window_bits = (int)bits;
     } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
       app.quiet = 1;
     } else {

@@ -166,11 +166,61 @@ typedef struct wsc_socket wsc_socket;
 
 enum wsc_ready_state { WSC_CONNECTING = 0, WSC_OPEN = 1, WSC_CLOSING = 2, WSC_CLOSED = 3 };
 
-/* binaryType, "blob" by default as in the standard. ARRAYBUFFER: every binary
- * message arrives as one contiguous buffer. BLOB is meant to deliver very
- * large messages as read-only objects that need not sit in memory; until
- * that lands it delivers the same contiguous buffer as ARRAYBUFFER. */
+/* binaryType, "blob" by default as in the standard. Both deliver every binary
+ * message in wsc_message_event.data / .length, so code that reads data works
+ * with either.
+ *   ARRAYBUFFER  data is the message in memory; blob is NULL.
+ *   BLOB         blob is the message as a wsc_blob (below) as well: a
+ *                read-only object the application may keep after the event
+ *                (wsc_blob_ref). With wsc_options.blob_file_threshold set, a
+ *                binary message larger than it is written to an unlinked
+ *                temporary file as it arrives instead of being assembled in
+ *                memory, and data is that file mapped read-only (its pages
+ *                load on demand), so a message of 1 GiB need not sit in
+ *                memory. */
 typedef enum wsc_binary_type { WSC_BINARY_BLOB = 0, WSC_BINARY_ARRAYBUFFER = 1 } wsc_binary_type;
+
+/* ---- Blobs ----------------------------------------------------------------
+ * A received binary message as an immutable object (the browser's Blob): in
+ * memory, or in an unlinked temporary file (file-backed).
+ *
+ * The blob in a message event is borrowed for the callback. To keep it, take
+ * a reference there (wsc_blob_ref, on the loop's thread) and give it back
+ * with wsc_blob_unref; a kept blob does not depend on its socket (it stays
+ * valid after the socket is freed). A reference may be handed to and used
+ * from any thread: a blob never changes, reading it is thread-safe and the
+ * reference count is atomic. */
+typedef struct wsc_blob wsc_blob;
+
+/* The message's size in bytes. */
+WSC_EXTERN uint64_t wsc_blob_size(const wsc_blob *blob);
+/* Copy up to n bytes starting at offset into buf. Returns the count copied
+ * (less than n only at the end), 0 when offset is at or past the end, or a
+ * negative error: WSC_EINVAL (NULL blob or buf), or the negated errno of a
+ * failed read of a file-backed blob (which reads with pread, so reading does
+ * not load the file into memory). */
+WSC_EXTERN int64_t wsc_blob_read(const wsc_blob *blob, uint64_t offset, void *buf, size_t n);
+/* The whole message as one read-only contiguous buffer of wsc_blob_size
+ * bytes: memory, or the file mapped with mmap (PROT_READ; touching it loads
+ * pages, which the kernel may drop again since they are backed by the file).
+ * Valid as long as the blob is (the event, or a reference). Never NULL. */
+WSC_EXTERN const void *wsc_blob_data(const wsc_blob *blob);
+/* The descriptor of a file-backed blob's unlinked temporary file (holding
+ * exactly the message, from offset 0), or -1 for a blob in memory. Owned by
+ * the blob and valid as long as it is: read it (pread, sendfile, splice,
+ * copy_file_range, or linkat through /proc/self/fd to keep the file); do not
+ * write, truncate or close it. */
+WSC_EXTERN int wsc_blob_fd(const wsc_blob *blob);
+/* A new reference to the blob, for the caller to give back with
+ * wsc_blob_unref. Use the pointer returned, which may differ from blob: a
+ * blob of an in-memory message is moved (or, when the message sits in the
+ * read buffer, copied) to the heap at its first reference. NULL when out of
+ * memory (or blob is NULL). */
+WSC_EXTERN wsc_blob *wsc_blob_ref(const wsc_blob *blob);
+/* Give back a reference from wsc_blob_ref; the last one frees the blob (for a
+ * file-backed one: unmaps and closes the file, which the system then
+ * deletes). NULL is ignored. Never pass the event's own blob. */
+WSC_EXTERN void wsc_blob_unref(wsc_blob *blob);
 
 typedef enum wsc_event_type {
   WSC_EVENT_OPEN = 0,
@@ -184,12 +234,17 @@ typedef enum wsc_event_type {
 } wsc_event_type;
 
 /* MessageEvent. data is borrowed for the duration of the callback (copy what
- * you keep). Text is valid UTF-8 (checked) and NOT NUL-terminated. */
+ * you keep, or keep the blob). Text is valid UTF-8 (checked) and NOT
+ * NUL-terminated. */
 typedef struct wsc_message_event {
   const void *data;
   size_t length;
   int is_text;        /* 1 text, 0 binary */
   const char *origin; /* the serialised origin of the URL ("ws://host:port") */
+  /* binaryType blob: a binary message as a blob (the same bytes as data),
+   * borrowed for the callback (wsc_blob_ref to keep it). NULL for text and
+   * with binaryType arraybuffer. */
+  const wsc_blob *blob;
 } wsc_message_event;
 
 /* CloseEvent. code is 1005 when the peer's Close had no code, 1006 when the
@@ -233,6 +288,63 @@ static inline const wsc_error_event *wsc_event_error(const wsc_event *ev) {
  * and free the socket. */
 typedef void (*wsc_listener_fn)(wsc_socket *ws, const wsc_event *ev, void *user);
 
+/* permessage-deflate (RFC 7692): compression of whole messages, negotiated
+ * in the opening handshake. The same options serve both roles; each field
+ * says what it means for a client (wsc_options.deflate) and for a server
+ * (wsc_server_options.deflate). Zero everywhere is the default: a client
+ * offers what browsers offer, a server declines.
+ *
+ * Cost (zlib state, per connection, measured; docs/protocol-notes.md): with
+ * context takeover the compressor and decompressor stay allocated between
+ * messages: about 49 KiB at window bits 8-9, 77 KiB at 12, 301 KiB at 15.
+ * Without takeover in both directions (server_no_context_takeover and
+ * client_no_context_takeover) an idle connection holds nothing; zlib state
+ * is then taken only while a message is compressed or inflated. The
+ * decompressor always uses a 32 KiB window whatever was negotiated, so a
+ * small window saves memory on the sending side only.
+ *
+ * Received compressed messages are inflated as they arrive and held to
+ * max_message (a "zip bomb" fails with 1009 at the limit). */
+enum wsc_deflate_mode {
+  WSC_DEFLATE_DEFAULT = 0, /* client: offer; server: decline */
+  WSC_DEFLATE_ON = 1,      /* client: offer; server: accept offers it can honour */
+  WSC_DEFLATE_OFF = 2      /* neither offer nor accept */
+};
+/* Messages shorter than this go out uncompressed when threshold is 0: below
+ * it the DEFLATE block overhead takes most of what compression could save. */
+#define WSC_DEFLATE_DEFAULT_THRESHOLD 32u
+
+typedef struct wsc_deflate_options {
+  int mode; /* enum wsc_deflate_mode; anything else is WSC_EINVAL */
+  /* Client: ask the server to reset its compressor after every message (the
+   * client's decompressor is then freed between messages). Server: always
+   * reset our compressor (and say so), whatever the client asked. 0 or 1. */
+  int server_no_context_takeover;
+  /* Client: promise to reset our compressor after every message (the client
+   * does so anyway if the server asks). Server: require the client to reset
+   * its compressor (the server's decompressor is then freed between
+   * messages). 0 or 1. */
+  int client_no_context_takeover;
+  /* Window the server compresses with, 2^bits bytes. Client: 0 = do not ask
+   * (the server picks, up to 15), 8..15 = ask for at most this. Server: 0 =
+   * 12 (77 KiB instead of 301 KiB per connection with context takeover, what
+   * Python's websockets does, for a few percent of compression on typical
+   * messages), 8..15 = at most this (less if the client asks). */
+  int server_max_window_bits;
+  /* Window the client compresses with. Client: 0 = offer
+   * client_max_window_bits without a value (the server may choose, as
+   * browsers offer), 8..15 = we will use at most this. Server: 0 = 15 (no
+   * limit: our decompressor has a 32 KiB window anyway, so limiting the
+   * client saves us nothing), 8..14 = limit the client, declining offers
+   * that do not allow it. */
+  int client_max_window_bits;
+  /* Whole messages shorter than this many bytes are sent uncompressed;
+   * 0 = WSC_DEFLATE_DEFAULT_THRESHOLD, 1 = compress all but empty ones.
+   * A message sent in fragments is compressed when its first piece
+   * reaches the threshold. */
+  uint32_t threshold;
+} wsc_deflate_options;
+
 /* What C needs beyond the browser's constructor. Initialise with
  * wsc_options_init(); zero fields mean the documented default. New fields are
  * only ever appended. */
@@ -266,6 +378,27 @@ typedef struct wsc_options {
    * in no_proxy / NO_PROXY are reached directly). "": never use a proxy.
    * A proxy that refuses the tunnel fails the connection with WSC_EPROXY. */
   const char *proxy;
+  /* permessage-deflate (see wsc_deflate_options). By default the client
+   * offers "permessage-deflate; client_max_window_bits" like a browser;
+   * mode WSC_DEFLATE_OFF offers nothing. A server response that breaks
+   * RFC 7692 (an extension not offered, a duplicate or unknown parameter, a
+   * window out of range or not asked for, ...) fails the connection with
+   * WSC_EEXTENSION: error, then close 1006 (the handshake never completed).
+   * wsc_socket_extensions() then gives the server's exact header value. */
+  wsc_deflate_options deflate;
+  /* binaryType blob: a binary message larger than blob_file_threshold bytes
+   * goes to an unlinked temporary file as it arrives (memory held: the
+   * threshold plus one read), and its blob is file-backed. 0 (default):
+   * never, every message is assembled in memory. max_message still bounds
+   * every message: raise it for large file-backed ones. A file that cannot
+   * be created or written fails the connection with the negated errno
+   * (error event, e.g. -ENOENT for a missing directory) and sends Close 1009
+   * when the disk is full (ENOSPC, EDQUOT, EFBIG) or the file cannot be
+   * mapped for lack of memory, else 1011. The file I/O is synchronous, on
+   * the loop's thread. */
+  uint64_t blob_file_threshold;
+  /* Directory of those files (copied); NULL: $TMPDIR, else /tmp. */
+  const char *blob_dir;
 } wsc_options;
 
 WSC_EXTERN void wsc_options_init(wsc_options *opts);
@@ -279,8 +412,9 @@ WSC_EXTERN void wsc_options_init(wsc_options *opts);
  *                  or repeated
  *   WSC_ESECURITY  the port is on the Fetch standard's list of bad ports
  *   WSC_EINVAL     bad option (e.g. an extra header with CR/LF or one the
- *                  handshake owns, or an unusable proxy URL in the option or
- *                  the environment) or NULL loop/url/out
+ *                  handshake owns, an unusable proxy URL in the option or
+ *                  the environment, or a deflate value out of range) or NULL
+ *                  loop/url/out
  *   WSC_ENOMEM */
 WSC_EXTERN int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols,
                               size_t nprotocols, const wsc_options *opts, wsc_socket **out);
@@ -448,6 +582,17 @@ typedef struct wsc_server_options {
   /* Verify client certificates against this CA file (PEM); NULL = don't ask
    * for one. */
   const char *tls_client_ca_file;
+  /* permessage-deflate (see wsc_deflate_options). Off by default (each
+   * connection with context takeover costs 77 KiB with the defaults).
+   * With mode WSC_DEFLATE_ON the first offer in the request (in header and
+   * list order) the server can honour is accepted; offers it cannot honour
+   * are declined. wsc_socket_extensions() of the server socket gives the
+   * value sent in the 101. */
+  wsc_deflate_options deflate;
+  /* File-backed blobs for received binary messages, as in wsc_options:
+   * 0 = never (default); blob_dir NULL = $TMPDIR, else /tmp (copied). */
+  uint64_t blob_file_threshold;
+  const char *blob_dir;
 } wsc_server_options;
 
 WSC_EXTERN void wsc_server_options_init(wsc_server_options *opts);
@@ -468,8 +613,8 @@ typedef void (*wsc_connection_fn)(wsc_server *srv, wsc_socket *ws, const wsc_req
 typedef void (*wsc_http_fn)(wsc_server *srv, wsc_request *req, void *user);
 
 /* A server on the loop, not yet listening. opts may be NULL (defaults);
- * nothing it points to needs to outlive the call. 0, WSC_EINVAL, WSC_ENOMEM,
- * WSC_ETLS (certificate or key unusable; see wsc_server_error). */
+ * nothing it points to needs to outlive the call. 0, WSC_EINVAL (e.g. a
+ * deflate value out of range), WSC_ENOMEM, WSC_ETLS (certificate or key unusable; see wsc_server_error). */
 WSC_EXTERN int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **out);
 WSC_EXTERN void wsc_server_set_onupgrade(wsc_server *srv, wsc_upgrade_fn fn, void *user);
 WSC_EXTERN void wsc_server_set_onconnection(wsc_server *srv, wsc_connection_fn fn, void *user);

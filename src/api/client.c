@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/deflate_opts.h"
 #include "api/loop.h"
 #include "api/socket.h"
 #include "net/proxy.h"
@@ -27,6 +28,10 @@ typedef struct wsc__client {
   wsc__proxy proxy;            /* when proxy.host is set: tunnel through it */
   wsc__proxy_reply reply;      /* the proxy's answer to CONNECT */
   uint8_t tunnel_pending;      /* CONNECT sent, reply not complete */
+  uint8_t pmd_offered;         /* permessage-deflate was offered */
+  wsc__pmd_offer pmd;          /* what was offered */
+  char pmd_header[WSC__PMD_MAX_HEADER]; /* the offer, hs_cfg.extensions */
+  char *blob_dir;              /* opts.blob_dir, copied */
 } wsc__client;
 
 static wsc__client *client_of(const wsc_socket *ws) { return ws->role_data; }
@@ -123,6 +128,31 @@ static int tunnel_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) 
   return ws->failed ? -1 : 1;
 }
 
+/* The server's answer to our permessage-deflate offer: attach the agreement,
+ * or fail the connection (before open: error, then close 1006). hs.extensions
+ * can only name permessage-deflate (the handshake refuses names not
+ * offered), so it is the negotiated value as the server sent it. */
+static int accept_deflate(wsc_socket *ws) {
+  wsc__client *c = client_of(ws);
+  wsc__pmd_params params;
+  const char *why = NULL;
+  int rc = wsc__pmd_client_accept(&c->pmd, c->hs.extensions, strlen(c->hs.extensions), &params,
+                                  &why);
+  if (rc < 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "permessage-deflate: %s", why ? why : "invalid response");
+    wsc__socket_fail(ws, WSC_EEXTENSION, msg);
+    return -1;
+  }
+  if (rc == 0) return 0; /* declined */
+  rc = wsc__conn_set_deflate(&ws->conn, &params, wsc__deflate_opts_threshold(&c->opts.deflate));
+  if (rc) {
+    wsc__socket_fail(ws, rc, "could not set up permessage-deflate");
+    return -1;
+  }
+  return 0;
+}
+
 static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *used) {
   wsc__client *c = client_of(ws);
   if (c->tunnel_pending) {
@@ -139,6 +169,7 @@ static int handshake_recv(wsc_socket *ws, uint8_t *data, size_t len, size_t *use
     return -1;
   }
   if (rc == 0) return 0;
+  if (c->pmd_offered && accept_deflate(ws) != 0) return -1;
   wsc__socket_open(ws, c->hs.protocol, c->hs.extensions, NULL, NULL);
   wsc__hs_client_free(&c->hs);
   return 1;
@@ -154,6 +185,7 @@ static void release(wsc_socket *ws) {
   wsc__url_free(&c->url);
   wsc__buf_free(&c->owned);
   free(c->origin);
+  free(c->blob_dir);
   free((void *)c->hs_cfg.protocols);
   free((void *)c->hs_cfg.headers);
   free(c);
@@ -202,8 +234,16 @@ static int setup_handshake(wsc__client *c, const char *const *protocols, size_t 
     h->origin = (const char *)c->owned.data;
   }
   c->opts.origin = NULL;
+  int rc = wsc__deflate_opts_check(&c->opts.deflate);
+  if (rc) return rc;
+  c->pmd_offered = (uint8_t)wsc__deflate_opts_offer(&c->opts.deflate, &c->pmd);
+  if (c->pmd_offered) {
+    rc = wsc__pmd_offer_build(&c->pmd, c->pmd_header, sizeof c->pmd_header);
+    if (rc < 0) return rc;
+    h->extensions = c->pmd_header;
+  }
   wsc__buf probe = {0};
-  int rc = wsc__hs_client_start(&c->hs, h, &probe);
+  rc = wsc__hs_client_start(&c->hs, h, &probe);
   wsc__buf_free(&probe);
   wsc__hs_client_free(&c->hs);
   return rc;
@@ -237,6 +277,11 @@ int wsc_socket_new(wsc_loop *loop, const char *url, const char *const *protocols
   ws->close_timeout_ms = c->opts.close_timeout_ms;
   ws->ping_interval_ms = c->opts.ping_interval_ms;
   ws->high_water_mark = c->opts.high_water_mark;
+  rc = WSC_ENOMEM;
+  if (c->opts.blob_dir && !(c->blob_dir = strdup(c->opts.blob_dir))) goto fail;
+  c->opts.blob_dir = NULL; /* not kept */
+  ws->blob_threshold = c->opts.blob_file_threshold;
+  ws->blob_dir = c->blob_dir;
   wsc__conn_config_init(&c->conn_cfg, WSC__CLIENT, c->opts.max_frame, c->opts.max_message);
   ws->conn_cfg = &c->conn_cfg;
   wsc__conn_init(&ws->conn, ws->conn_cfg, ws);

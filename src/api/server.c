@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api/deflate_opts.h"
 #include "api/loop.h"
 
 #define DEFAULT_BACKLOG 511
@@ -125,8 +126,21 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
     return -1;
   }
   const char *protocol = req.decided ? req.protocol : default_protocol(srv, hs);
+  /* permessage-deflate: the first offer we can honour; attached to the conn
+   * before the 101 goes out, so running out of memory is still a clean 500 */
+  char ext[WSC__PMD_MAX_HEADER] = "";
+  wsc__pmd_params pmd;
+  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
+  int rc = wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
+  if (rc == 1)
+    rc = wsc__conn_set_deflate(&ws->conn, &pmd, wsc__deflate_opts_threshold(&srv->opts.deflate));
+  if (rc < 0) {
+    request_done(&req);
+    refuse(ws, 500, "could not set up permessage-deflate");
+    return -1;
+  }
   wsc__buf out = {0};
-  int rc = wsc__hs_server_accept(hs, protocol, NULL, NULL, 0, &out);
+  rc = wsc__hs_server_accept(hs, protocol, ext[0] ? ext : NULL, NULL, 0, &out);
   if (rc == 0) rc = wsc__socket_write_raw(ws, out.data, out.len);
   wsc__buf_free(&out);
   if (rc) {
@@ -134,8 +148,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
     wsc__socket_fail(ws, rc, "could not send the 101 response");
     return -1;
   }
-  wsc__conn_init(&ws->conn, &srv->conn_cfg, ws);
-  wsc__socket_open(ws, protocol, "", call_on_connection, &req);
+  wsc__socket_open(ws, protocol, ext, call_on_connection, &req);
   request_done(&req);
   return 1;
 }
@@ -216,6 +229,8 @@ static void on_connection(uv_stream_t *listener, int status) {
   ws->idle_timeout_ms = srv->opts.idle_timeout_ms;
   ws->high_water_mark = srv->opts.high_water_mark;
   ws->max_buffered = srv->opts.max_buffered;
+  ws->blob_threshold = srv->opts.blob_file_threshold;
+  ws->blob_dir = srv->blob_dir;
   wsc__socket_enter(ws);
   int rc = wsc__tcp_accept(&ws->tcp, listener);
   if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
@@ -247,6 +262,7 @@ static void handle_closed(uv_handle_t *h) {
   if (--srv->open_handles == 0 && srv->free_requested) {
     free((void *)srv->protocols);
     free((void *)srv->origins);
+    free(srv->blob_dir);
     free(srv);
   }
 }
@@ -258,6 +274,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   if (opts) o = *opts; else wsc_server_options_init(&o);
   if ((o.nprotocols && !o.protocols) || (o.norigins && !o.origins)) return WSC_EINVAL;
   if ((o.tls_cert_file == NULL) != (o.tls_key_file == NULL)) return WSC_EINVAL;
+  if (wsc__deflate_opts_check(&o.deflate)) return WSC_EINVAL;
   for (size_t i = 0; i < o.nprotocols; i++)
     if (!o.protocols[i] || !wsc__http_is_token(o.protocols[i], strlen(o.protocols[i])))
       return WSC_ESYNTAX;
@@ -273,6 +290,8 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   srv->protocols = wsc__copy_strv(o.protocols, o.nprotocols);
   srv->origins = wsc__copy_strv(o.origins, o.norigins);
   if (!srv->protocols || !srv->origins) goto nomem;
+  if (o.blob_dir && !(srv->blob_dir = strdup(o.blob_dir))) goto nomem;
+  o.blob_dir = NULL; /* not kept: sockets use srv->blob_dir */
   if (o.tls_cert_file) {
     char err[160];
     srv->tls_ctx = wsc__tls_server_ctx(o.tls_cert_file, o.tls_key_file, o.tls_client_ca_file, err,
@@ -280,6 +299,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
     if (!srv->tls_ctx) {
       free((void *)srv->protocols);
       free((void *)srv->origins);
+      free(srv->blob_dir);
       free(srv);
       return WSC_ETLS;
     }
@@ -288,12 +308,14 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   o.origins = srv->origins;
   o.tls_cert_file = o.tls_key_file = o.tls_client_ca_file = NULL; /* not kept */
   srv->opts = o;
+  wsc__deflate_opts_server(&o.deflate, &srv->pmd);
   wsc__conn_config_init(&srv->conn_cfg, WSC__SERVER, o.max_frame, o.max_message);
   int rc = uv_timer_init(loop->uv, &srv->shutdown_timer);
   if (rc) {
     SSL_CTX_free(srv->tls_ctx);
     free((void *)srv->protocols);
     free((void *)srv->origins);
+    free(srv->blob_dir);
     free(srv);
     return rc;
   }
@@ -306,6 +328,7 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
 nomem:
   free((void *)srv->protocols);
   free((void *)srv->origins);
+  free(srv->blob_dir);
   free(srv);
   return WSC_ENOMEM;
 }

@@ -12,8 +12,10 @@ struct wsc_server {
   wsc_server_options opts;      /* copied; the arrays below are owned copies */
   const char *const *protocols; /* opts.protocols, copied */
   const char *const *origins;   /* opts.origins, copied */
+  char *blob_dir;               /* opts.blob_dir, copied (sockets borrow it) */
   wsc__conn_config conn_cfg;    /* shared by every socket */
   SSL_CTX *tls_ctx;             /* wss when set */
+  wsc__pmd_server pmd;          /* permessage-deflate: what we accept (opts.deflate) */
   uv_tcp_t listener;
   uv_timer_t shutdown_timer;
   wsc_socket *sockets;          /* every connection, handshaking or not */

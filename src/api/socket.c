@@ -50,6 +50,7 @@ void wsc__socket_release(wsc_socket *ws) {
   wsc__conn_free(&ws->conn);
   wsc__tls_free(&ws->tls);
   wsc__buf_free(&ws->msg);
+  wsc__blob_file_discard(&ws->spill);
   for (int i = 0; i < WSC__NEVENTS; i++) free(ws->listeners[i].v);
   free(ws->protocol);
   free(ws->extensions);
@@ -199,34 +200,70 @@ int wsc__socket_write_raw(wsc_socket *ws, const void *data, size_t len) {
   return write_bytes(ws, data, len, 0);
 }
 
-static int deliver(wsc_socket *ws, const void *data, size_t len, int text) {
+/* held: the buffer data lives in, which a blob reference may take over;
+ * file: the message as a file-backed blob (data is its mapping). */
+static int deliver(wsc_socket *ws, const void *data, size_t len, int text, wsc__buf *held,
+                   const wsc_blob *file) {
   if (ws->ready_state != WSC_OPEN) return 0; /* not delivered once closing */
   wsc_event ev;
+  wsc_blob borrowed; /* in-memory blobs cost nothing unless referenced */
   ev.type = WSC_EVENT_MESSAGE;
   ev.u.message.data = data;
   ev.u.message.length = len;
   ev.u.message.is_text = text;
   ev.u.message.origin = ws->origin;
+  ev.u.message.blob = NULL;
+  if (!text && ws->binary_type == WSC_BINARY_BLOB) {
+    if (!file) wsc__blob_borrow(&borrowed, data, len, held);
+    ev.u.message.blob = file ? file : &borrowed;
+  }
   dispatch(ws, &ev);
+  if (ev.u.message.blob == &borrowed) wsc__blob_borrow_end(&borrowed);
   return ws->free_requested;
+}
+
+/* binaryType blob with a threshold: a binary message over it goes to a file. */
+static int spills(const wsc_socket *ws, const wsc__event *e, uint64_t size) {
+  return ws->blob_threshold && size > ws->blob_threshold && e->opcode == WSC__OP_BINARY &&
+         ws->binary_type == WSC_BINARY_BLOB;
+}
+
+static int spill(wsc_socket *ws, const wsc__event *e) {
+  wsc_blob *b;
+  char err[160];
+  int rc = wsc__blob_file_add(&ws->spill, ws->blob_dir, &ws->msg, e->data, e->len, e->last, &b,
+                              err, sizeof err);
+  if (rc) {
+    int code = wsc__blob_close_code(rc); /* 1009 disk full, 1011 other */
+    const char *why = code == WSC_CLOSE_MESSAGE_TOO_BIG ? "no room for the message"
+                                                        : "cannot store the message";
+    wsc__conn_close(&ws->conn, code, why, strlen(why));
+    fail(ws, rc, err);
+    return 1;
+  }
+  if (!b) return 0;
+  int gone = deliver(ws, wsc_blob_data(b), (size_t)wsc_blob_size(b), 0, NULL, b);
+  wsc_blob_unref(b); /* the application holds its own references */
+  return gone;
 }
 
 static int core_event(void *user, const wsc__event *e) {
   wsc_socket *ws = user;
   switch (e->type) {
   case WSC__EV_DATA:
-    if (e->first && e->last) /* whole message in this read: no copy */
-      return deliver(ws, e->data, e->len, e->opcode == WSC__OP_TEXT);
+    if (e->first && e->last && !spills(ws, e, e->len)) /* whole message in this read: no copy */
+      return deliver(ws, e->data, e->len, e->opcode == WSC__OP_TEXT, NULL, NULL);
     if (e->first) {
       wsc__buf_reset(&ws->msg);
       ws->msg_text = e->opcode == WSC__OP_TEXT;
     }
+    if (ws->spill.open || spills(ws, e, (uint64_t)ws->msg.len + e->len)) return spill(ws, e);
     if (wsc__buf_append(&ws->msg, e->data, e->len) != 0) {
       fail(ws, WSC_ENOMEM, "out of memory assembling a message");
       return 1;
     }
     if (!e->last) return 0;
-    int gone = deliver(ws, ws->msg.data, ws->msg.len, ws->msg_text);
+    int gone = deliver(ws, ws->msg.data, ws->msg.len, ws->msg_text, &ws->msg, NULL);
     if (!gone && ws->msg.cap > 2 * WSC__READ_BUFFER) wsc__buf_free(&ws->msg); /* don't hoard */
     return gone;
   case WSC__EV_CLOSE:
@@ -370,6 +407,7 @@ static void tcp_closed(void *user) {
   wsc_socket *ws = user;
   enter(ws);
   ws->transport_closed = 1;
+  wsc__blob_file_discard(&ws->spill); /* a message cut short: free its disk space now */
   finish(ws);
   if (ws->role->closed) ws->role->closed(ws);
   leave(ws);

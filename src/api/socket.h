@@ -9,6 +9,7 @@
 #ifndef WSC_API_SOCKET_H
 #define WSC_API_SOCKET_H
 
+#include "api/blob.h"
 #include "api/url.h"
 #include "net/tcp.h"
 #include "net/tls.h"
@@ -61,6 +62,10 @@ struct wsc_socket {
   wsc__tls tls;                /* wss: tls.ssl != NULL once started */
   wsc__buf msg;                /* a message arriving in several pieces */
   uint8_t msg_text;
+  wsc__blob_file spill;        /* binaryType blob: a large message going to a file */
+  uint64_t blob_threshold;     /* spill binary messages above this size; 0 = never */
+  const char *blob_dir;        /* their directory (NULL: $TMPDIR, /tmp); borrowed
+                                  from the client or server, which own a copy */
   int ready_state;
   wsc_binary_type binary_type;
   uint64_t discarded;          /* bytes passed to send after closing began */

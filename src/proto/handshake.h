@@ -149,8 +149,9 @@ int wsc__hs_client_start_with_key(wsc__hs_client *hs, const wsc__hs_client_confi
  *                    Connection contains the token "upgrade", exactly one
  *                    Sec-WebSocket-Accept equal to hs->accept,
  *                    Sec-WebSocket-Protocol absent or one field holding one of
- *                    the offered protocols, every extension named in
- *                    Sec-WebSocket-Extensions offered (and the list well-formed).
+ *                    the offered protocols.
+ *   WSC_EEXTENSION   an extension named in Sec-WebSocket-Extensions was not
+ *                    offered, or the list is malformed (checked last).
  *   WSC_EHEADERSIZE  the head did not end within max_size bytes, or has more
  *                    than WSC__HTTP_MAX_HEADERS fields.
  *   WSC_ENOMEM

@@ -195,10 +195,10 @@ static int validate(wsc__hs_client *hs) {
     size_t count = 0;
     while ((more = wsc__http_ext_next(&p, end, &name, &params)) == 1) {
       if (!offered(hs, hs->nprotocols, hs->nextnames, name.ptr, name.len))
-        return fail(hs, WSC_EHANDSHAKE, "server selected an extension that was not offered");
+        return fail(hs, WSC_EEXTENSION, "server selected an extension that was not offered");
       count++;
     }
-    if (more < 0) return fail(hs, WSC_EHANDSHAKE, "malformed Sec-WebSocket-Extensions");
+    if (more < 0) return fail(hs, WSC_EEXTENSION, "malformed Sec-WebSocket-Extensions");
     if (count == 0) continue; /* an empty field, or only empty list elements */
     if ((hs->joined.len && wsc__buf_append(&hs->joined, ", ", 2)) ||
         wsc__buf_append(&hs->joined, hd->value, hd->value_len))

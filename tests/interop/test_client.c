@@ -360,7 +360,13 @@ TEST(client_evil_unoffered_protocol) {
   evil("unoffered-protocol", "error:EHANDSHAKE close:1006::unclean");
 }
 TEST(client_evil_unoffered_extension) {
-  evil("unoffered-extension", "error:EHANDSHAKE close:1006::unclean");
+  /* permessage-deflate is offered by default; any other name is not */
+  peer_proc p;
+  CHECK_INT(peer_start_py(&p, "evil_server.py", "--mode", "unoffered-extension", "--extension",
+                          "x-unoffered", NULL), >, 0);
+  const char *protos[] = {"chat"};
+  scenario(&p, "/", protos, 1, NULL, "error:EEXTENSION close:1006::unclean", NULL);
+  peer_stop(&p);
 }
 TEST(client_evil_masked_frames) { evil("masked-frames", "open error:EPROTO close:1006::unclean"); }
 TEST(client_evil_huge_message) { evil("huge-message", "open error:ETOOBIG close:1006::unclean"); }

@@ -486,7 +486,7 @@ TEST(evil_unoffered_protocol) {
 TEST(evil_unoffered_extension) {
   peer_proc p;
   bclient c;
-  CHECK_EQ(evil_handshake("unoffered-extension", &c, &p, NULL, 0), WSC_EHANDSHAKE);
+  CHECK_EQ(evil_handshake("unoffered-extension", &c, &p, NULL, 0), WSC_EEXTENSION);
   fprintf(stderr, "unoffered-extension: %s\n", c.hs.error);
   bc_free(&c);
   peer_stop(&p);

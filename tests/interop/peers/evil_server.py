@@ -16,6 +16,9 @@ Modes (--mode), each after reading the client's request head:
   huge-message         valid 101, then a binary frame announcing 2^40 bytes
                        followed by 64 KiB of data
   no-close             valid 101, then reads frames and never answers a Close
+  deflate-bomb         valid 101 accepting "permessage-deflate", then one
+                       compressed binary message of --bomb-bytes zeros
+                       (10 MB: about 10 KB on the wire)
   status               HTTP --status (default 403) with a short body
   early-frames         (not evil) valid 101 and, in the same write, a text
                        frame "hello" and a Ping "p"; then behaves as usual
@@ -37,7 +40,7 @@ import sys
 from peerlib import say, stop_event
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MODES = ["bad-accept", "unoffered-protocol", "unoffered-extension", "masked-frames", "garbage",
+MODES = ["deflate-bomb", "bad-accept", "unoffered-protocol", "unoffered-extension", "masked-frames", "garbage",
          "endless-handshake", "huge-message", "no-close", "status", "early-frames"]
 
 
@@ -149,6 +152,14 @@ async def handle(args, reader, writer):
             await writer.drain()
             i += 1
             await asyncio.sleep(args.interval)
+    elif m == "deflate-bomb":
+        import zlib
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        data = z.compress(b"\0" * args.bomb_bytes) + z.flush(zlib.Z_SYNC_FLUSH)
+        data = data[:-4]  # RFC 7692 7.2.1: the 00 00 ff ff tail goes
+        writer.write(ok_head + b"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+                     + (struct.pack("!BBH", 0xC2, 126, len(data)) if len(data) < 65536
+                        else struct.pack("!BBQ", 0xC2, 127, len(data))) + data)
     elif m == "early-frames":
         writer.write(ok_head + b"\r\n" + frame(1, b"hello") + frame(9, b"p"))
     else:
@@ -195,6 +206,7 @@ if __name__ == "__main__":
     ap.add_argument("--protocol", default="zzz")
     ap.add_argument("--extension", default="permessage-deflate")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bomb-bytes", type=int, default=10 * 1000 * 1000)
     ap.add_argument("--garbage-bytes", type=int, default=4096)
     ap.add_argument("--line-bytes", type=int, default=1000)
     ap.add_argument("--interval", type=float, default=0.005)

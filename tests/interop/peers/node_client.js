@@ -23,7 +23,10 @@
  *              sending --count sequence-numbered messages, checked complete
  *              and in order: `MANY <ok clients> <messages>`
  * Every mode but many/reject prints `OPEN <protocol or ->` once connected.
- * --ca FILE trusts that CA for wss://.
+ * --ca FILE trusts that CA for wss://. --deflate-options JSON offers
+ * permessage-deflate with ws's perMessageDeflate options ('{}': the default
+ * offer; off without it); every mode but many/reject then prints
+ * `EXT <negotiated Sec-WebSocket-Extensions, or ->` after OPEN.
  */
 'use strict';
 const fs = require('fs');
@@ -55,6 +58,9 @@ for (let i = 0; i < argv.length; i++) {
     case '--clients': args.clients = parseInt(val(), 10); break;
     case '--count': args.count = parseInt(val(), 10); break;
     case '--ca': args.ca = val(); break;
+    case '--deflate-options':
+      try { args.deflateOptions = JSON.parse(val()); } catch (e) { usage(`bad --deflate-options: ${e}`); }
+      break;
     case '--max-seconds': args.maxSeconds = parseFloat(val()); break;
     case '--no-stdin': args.noStdin = true; break;
     default:
@@ -99,6 +105,7 @@ function payload(kind, size) {
 function options() {
   const o = { maxPayload: 256 * 1024 * 1024, perMessageDeflate: false, handshakeTimeout: 10000 };
   if (args.ca) o.ca = fs.readFileSync(args.ca);
+  if (args.deflateOptions) o.perMessageDeflate = args.deflateOptions;
   return o;
 }
 
@@ -184,8 +191,11 @@ function main() {
     finish(args.mode === 'reject' ? 0 : 1);
   });
   ws.on('error', (e) => { say(`FAIL ${e.message}`); finish(1); });
+  let ext = '-';
+  ws.on('upgrade', (res) => { ext = res.headers['sec-websocket-extensions'] || '-'; });
   ws.on('open', () => {
     say(`OPEN ${ws.protocol || '-'}`);
+    if (args.deflateOptions) say(`EXT ${ext}`);
     switch (args.mode) {
       case 'echo': return sequence(ws, false);
       case 'fragment': return sequence(ws, true);

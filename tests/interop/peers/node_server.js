@@ -17,7 +17,8 @@
  * `HEADERS <json>` with each upgrade request's headers to stdout), --ping
  * (ping each new connection with payload "wsc-ping"; print `PONG <payload>`
  * for every pong received),
- * --max-size (bytes), --max-seconds, --no-stdin,
+ * --log-extensions (print `EXT <Sec-WebSocket-Extensions of the 101, or ->`
+ * per connection), --max-size (bytes), --max-seconds, --no-stdin,
  * --deflate-options JSON (implies --deflate: ws's perMessageDeflate options,
  * e.g. '{"serverNoContextTakeover":true,"threshold":0}'; ws's default
  * threshold is 1024 bytes).
@@ -57,6 +58,7 @@ for (let i = 0; i < argv.length; i++) {
       break;
     case '--tls': args.tls = [val(), val()]; break;
     case '--log-headers': args.logHeaders = true; break;
+    case '--log-extensions': args.logExtensions = true; break;
     case '--ping': args.ping = true; break;
     case '--max-size': args.maxSize = parseInt(val(), 10); break;
     case '--max-seconds': args.maxSeconds = parseFloat(val()); break;
@@ -98,6 +100,11 @@ const wss = new WebSocketServer({
   },
 });
 wss.on('error', (e) => process.stderr.write(`node_server: ${e}\n`));
+wss.on('headers', (headers) => {
+  if (!args.logExtensions) return;
+  const h = headers.find((l) => /^sec-websocket-extensions:/i.test(l));
+  say('EXT ' + (h ? h.replace(/^[^:]*:\s*/, '') : '-'));
+});
 
 wss.on('connection', (ws) => {
   ws.on('error', () => {}); // protocol errors of the client: ws closes with 1002 itself

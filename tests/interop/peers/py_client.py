@@ -28,6 +28,11 @@ Modes (--mode):
 
 Every mode prints `OPEN <protocol or ->` once connected (many: once for all).
 --ca FILE trusts that CA for wss://; --origin sends that Origin header.
+--deflate offers permessage-deflate (websockets' default offer; off without
+it), tuned by --deflate-server-no-context-takeover,
+--deflate-client-no-context-takeover, --deflate-server-max-window-bits N,
+--deflate-client-max-window-bits N; every mode then also prints
+`EXT <negotiated Sec-WebSocket-Extensions, or ->` after OPEN.
 """
 import argparse
 import asyncio
@@ -62,6 +67,11 @@ def parse_args():
     ap.add_argument("--origin", default=None)
     ap.add_argument("--max-seconds", type=float, default=50)
     ap.add_argument("--no-stdin", action="store_true")
+    ap.add_argument("--deflate", action="store_true")
+    ap.add_argument("--deflate-server-no-context-takeover", action="store_true")
+    ap.add_argument("--deflate-client-no-context-takeover", action="store_true")
+    ap.add_argument("--deflate-server-max-window-bits", type=int)
+    ap.add_argument("--deflate-client-max-window-bits", type=int)
     return ap.parse_args()
 
 
@@ -87,6 +97,15 @@ def connect_kwargs(args):
         kw["origin"] = args.origin
     if args.subprotocols:
         kw["subprotocols"] = args.subprotocols.split(",")
+    if args.deflate:
+        from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+        kw["compression"] = None
+        kw["extensions"] = [ClientPerMessageDeflateFactory(
+            server_no_context_takeover=args.deflate_server_no_context_takeover,
+            client_no_context_takeover=args.deflate_client_no_context_takeover,
+            server_max_window_bits=args.deflate_server_max_window_bits,
+            client_max_window_bits=args.deflate_client_max_window_bits or True,
+        )]
     if args.url.startswith("wss:"):
         ctx = ssl.create_default_context(cafile=args.ca)
         kw["ssl"] = ctx
@@ -173,6 +192,8 @@ async def session(args):
         await ws.close()
         return 1
     say("OPEN %s" % (ws.subprotocol or "-"))
+    if args.deflate:
+        say("EXT " + (ws.response_headers.get("Sec-WebSocket-Extensions") or "-"))
     try:
         if args.mode == "echo":
             return await run_echo(args, ws)

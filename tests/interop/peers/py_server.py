@@ -17,7 +17,8 @@ Modes (--mode):
 Options: --subprotocols a,b (select the first one the client offers that is
 in this list), --deflate / --no-deflate (permessage-deflate; on by default, as
 in websockets), --tls CERT KEY (wss), --log-headers (print `HEADERS <json>`
-with each upgrade request's headers to stdout), --ping (ping each new
+with each upgrade request's headers to stdout), --log-extensions (print
+`EXT <Sec-WebSocket-Extensions of the 101, or ->` per connection), --ping (ping each new
 connection with payload "wsc-ping" and print `PONG <payload>` when the
 matching pong arrives, `NOPONG` if none within 10 s), --max-size (bytes).
 
@@ -59,6 +60,7 @@ def parse_args():
     ap.add_argument("--deflate-require-client-max-window-bits", action="store_true")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--log-headers", action="store_true")
+    ap.add_argument("--log-extensions", action="store_true")
     ap.add_argument("--ping", action="store_true")
     ap.add_argument("--max-size", type=int, default=64 * 1024 * 1024 + 1024)
     ap.add_argument("--max-seconds", type=float, default=120)
@@ -93,6 +95,8 @@ async def main(args):
             say("NOPONG")
 
     async def handler(ws, path=None):
+        if args.log_extensions:
+            say("EXT " + (ws.response_headers.get("Sec-WebSocket-Extensions") or "-"))
         try:
             if args.ping:
                 asyncio.ensure_future(report_pong(await ws.ping(b"wsc-ping")))

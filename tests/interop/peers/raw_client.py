@@ -21,6 +21,9 @@ Modes (--mode):
   bad-utf8    send a text frame that is not UTF-8 (0xff 0xfe)
   big-frame   announce a binary frame of --length bytes, send --send-bytes of it
   ping-flood  send --count pings, count the pongs (`PONGS <n>`), close 1000
+  deflate-bomb  offer permessage-deflate, print `EXT <the 101's value or ->`,
+              send one compressed binary message of --length zeros (10 MB:
+              about 10 KB on the wire)
   no-read     send the text --send, then never read until stdin EOF (or
               --max-seconds): `UNREAD <bytes then readable> <EOF|OPEN>`
 After the handshake (every mode but http/slowloris) the client reads frames
@@ -50,7 +53,7 @@ def parse_args():
     ap.add_argument("port", type=int)
     ap.add_argument("--mode", required=True,
                     choices=["http", "slowloris", "unmasked", "bad-utf8", "big-frame",
-                             "ping-flood", "no-read"])
+                             "ping-flood", "no-read", "deflate-bomb"])
     ap.add_argument("--request", action="append", default=[])
     ap.add_argument("--length", type=int, default=2 * 1024 * 1024)
     ap.add_argument("--send-bytes", type=int, default=1024)
@@ -105,11 +108,11 @@ def read_frame(sock):
     return head[0] & 0x0F, payload
 
 
-def handshake(host, port):
+def handshake(host, port, extra=""):
     """A connected socket after a 101, or None (STATUS printed)."""
     sock = socket.create_connection((host, port), timeout=20)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((REQ % key).encode())
+    sock.sendall((REQ % key).replace("\r\n\r\n", "\r\n" + extra + "\r\n").encode())
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
@@ -122,6 +125,10 @@ def handshake(host, port):
     if status != 101:
         say("STATUS %d" % status)
         return None, b""
+    if extra:
+        ext = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n")
+               if l.lower().startswith(b"sec-websocket-extensions:")]
+        say("EXT " + (ext[0].decode() if ext else "-"))
     return sock, rest
 
 
@@ -215,7 +222,8 @@ def main(args):
         return http(args)
     if args.mode == "slowloris":
         return slowloris(args)
-    sock, rest = handshake(args.host, args.port)
+    extra = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if args.mode == "deflate-bomb" else ""
+    sock, rest = handshake(args.host, args.port, extra)
     if sock is None:
         return 1
     if rest:
@@ -224,6 +232,14 @@ def main(args):
         sock.sendall(frame(0x1, b"hello", mask=False))
     elif args.mode == "bad-utf8":
         sock.sendall(frame(0x1, b"ok \xff\xfe"))
+    elif args.mode == "deflate-bomb":
+        import zlib
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        data = z.compress(b"\0" * args.length) + z.flush(zlib.Z_SYNC_FLUSH)
+        try:
+            sock.sendall(frame(0x40 | 0x2, data[:-4]))  # RSV1: compressed
+        except OSError:
+            pass
     elif args.mode == "big-frame":
         head = struct.pack("!BBQ", 0x82, 0x80 | 127, args.length) + os.urandom(4)
         try:
