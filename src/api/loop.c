@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "net/poller.h"
 #include "wsc.h"
 
 static wsc_loop *default_loop;
@@ -112,6 +113,7 @@ int wsc_loop_free(wsc_loop *loop) {
   run_posted(&loop->async); /* may release sockets that waited for their calls */
   if (loop->nsockets) return WSC_EINVALIDSTATE;
   if (loop == default_loop) default_loop = NULL;
+  wsc__poller_free(loop->poller);
   uv_close((uv_handle_t *)&loop->async, on_async_closed);
   if (loop->owned) {
     uv_loop_t *uv = loop->uv;

@@ -22,6 +22,7 @@ struct wsc_loop {
   char *readbuf;     /* shared by all sockets: libuv reads into it and the
                         core consumes it before the next read */
   uint8_t *plainbuf; /* decrypted TLS input, shared the same way */
+  struct wsc__poller *poller; /* the connections' epoll set and timers (net/poller.h) */
   /* Posted calls: a mutex-protected FIFO and an async handle (unref'd, so
    * it does not keep the loop alive) that wakes the loop to run them. */
   uv_async_t async;

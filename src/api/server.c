@@ -3,12 +3,15 @@
  * a plain HTTP answer), then hand the connection out as a wsc_socket, the
  * same object a client uses. Also the server's list of sockets, broadcast and
  * graceful shutdown. */
+#define _GNU_SOURCE /* accept4 */
 #include "api/server.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "api/deflate_opts.h"
 #include "api/loop.h"
@@ -190,31 +193,16 @@ static const wsc__role_ops server_role = {NULL, handshake_recv, NULL, release, c
 
 /* ---- accepting ---------------------------------------------------------- */
 
-static void free_handle(uv_handle_t *h) { free(h); }
-
-/* Out of memory: accept the pending connection into a bare handle and close
- * it, so the listener's queue does not keep signalling it. */
-static void drop_pending(wsc_loop *loop, uv_stream_t *listener) {
-  uv_tcp_t *drop = malloc(sizeof *drop);
-  if (!drop || uv_tcp_init(loop->uv, drop) != 0) {
-    free(drop);
-    return;
-  }
-  (void)uv_accept(listener, (uv_stream_t *)drop); /* closed either way */
-  uv_close((uv_handle_t *)drop, free_handle);
-}
-
-static void on_connection(uv_stream_t *listener, int status) {
-  wsc_server *srv = container_of(listener, wsc_server, listener);
-  if (status < 0 || srv->closing) return;
+/* A new connection's descriptor: a socket in its handshake. */
+static void accept_one(wsc_server *srv, int fd) {
   wsc_socket *ws = wsc__socket_alloc(srv->loop, &server_role);
   wsc__hs_server *hs = ws ? malloc(sizeof *hs) : NULL;
-  if (!hs) { /* out of memory: take the connection off the queue and drop it */
+  if (!hs) { /* out of memory: drop the connection */
     if (ws) {
       ws->transport_closed = 1;
       wsc__socket_release(ws);
     }
-    drop_pending(srv->loop, listener);
+    close(fd);
     return;
   }
   wsc__hs_server_init(hs, srv->opts.max_handshake);
@@ -232,7 +220,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   ws->blob_threshold = srv->opts.blob_file_threshold;
   ws->blob_dir = srv->blob_dir;
   wsc__socket_enter(ws);
-  int rc = wsc__tcp_accept(&ws->tcp, listener);
+  int rc = wsc__tcp_adopt(&ws->tcp, fd);
   if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
   if (rc) {
     wsc__socket_fail(ws, rc, uv_strerror(rc));
@@ -246,6 +234,33 @@ static void on_connection(uv_stream_t *listener, int status) {
     }
   }
   wsc__socket_leave(ws);
+}
+
+static void listen_again(uv_timer_t *t) {
+  wsc_server *srv = t->data;
+  if (srv->listening)
+    wsc__poller_mod(srv->loop->poller, srv->lfd, &srv->lpollee, EPOLLIN);
+}
+
+/* The listening descriptor is readable: accept what is pending (a bounded
+ * number per turn, so established connections are served too). */
+static void on_listener(wsc__pollee *pe, uint32_t events) {
+  (void)events;
+  wsc_server *srv = container_of(pe, wsc_server, lpollee);
+  for (int i = 0; i < 256 && srv->listening && !srv->closing; i++) {
+    int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      accept_one(srv, fd);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      /* out of descriptors: stop listening for a moment instead of spinning */
+      wsc__poller_mod(srv->loop->poller, srv->lfd, &srv->lpollee, 0);
+      uv_timer_start(&srv->backoff_timer, listen_again, 100, 0);
+    }
+    return;
+  }
 }
 
 /* ---- the server object -------------------------------------------------- */
@@ -321,7 +336,9 @@ int wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_server **
   }
   srv->shutdown_timer.data = srv;
   uv_unref((uv_handle_t *)&srv->shutdown_timer);
-  srv->open_handles = 1;
+  uv_timer_init(loop->uv, &srv->backoff_timer);
+  srv->backoff_timer.data = srv;
+  srv->open_handles = 2;
   loop->nsockets++; /* a server keeps its loop from being freed, like a socket */
   *out = srv;
   return 0;
@@ -378,32 +395,31 @@ int wsc_server_listen(wsc_server *srv, const char *address) {
     set_error(srv, rc, "bad listen address (expected HOST:PORT or [IPv6]:PORT)");
     return rc;
   }
-  rc = uv_tcp_init_ex(srv->loop->uv, &srv->listener, ss.ss_family);
+  /* the listening socket is a bare descriptor in the loop's poller, like
+   * every connection it accepts (net/poller.h) */
+  int on = 1;
+  int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      (srv->opts.reuse_port && setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
+      bind(lfd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                 : sizeof(struct sockaddr_in)) != 0 ||
+      listen(lfd, srv->opts.backlog) != 0)
+    rc = -errno;
+  wsc__poller *poller = rc == 0 ? wsc__poller_get(srv->loop, &rc) : NULL;
+  if (poller) {
+    srv->lpollee.on_events = on_listener;
+    rc = wsc__poller_add(poller, lfd, &srv->lpollee, EPOLLIN);
+  }
   if (rc) {
     set_error(srv, rc, uv_strerror(rc));
+    if (lfd >= 0) close(lfd);
     return rc;
   }
-  srv->listener.data = srv;
-  srv->open_handles++;
+  srv->lfd = lfd;
   srv->listening = 1;
-  if (srv->opts.reuse_port) {
-    uv_os_fd_t fd;
-    int on = 1;
-    if (uv_fileno((uv_handle_t *)&srv->listener, &fd) == 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
-      rc = uv_translate_sys_error(errno);
-  }
-  if (rc == 0) rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&ss, 0);
-  if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, srv->opts.backlog, on_connection);
-  if (rc) {
-    set_error(srv, rc, uv_strerror(rc));
-    srv->listening = 0;
-    uv_close((uv_handle_t *)&srv->listener, handle_closed);
-    return rc;
-  }
   struct sockaddr_storage bound;
-  int len = sizeof bound;
-  uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len);
+  socklen_t len = sizeof bound;
+  getsockname(lfd, (struct sockaddr *)&bound, &len);
   char ip[48] = "";
   if (bound.ss_family == AF_INET6) {
     struct sockaddr_in6 *a = (struct sockaddr_in6 *)&bound;
@@ -444,6 +460,15 @@ int wsc_server_broadcast(wsc_server *srv, const void *data, size_t length, int i
 
 /* ---- shutdown ----------------------------------------------------------- */
 
+static void stop_listening(wsc_server *srv) {
+  if (!srv->listening) return;
+  srv->listening = 0;
+  wsc__poller_del(srv->loop->poller, srv->lfd);
+  uv_timer_stop(&srv->backoff_timer);
+  close(srv->lfd);
+  srv->lfd = -1;
+}
+
 static void maybe_done(wsc_server *srv) {
   if (!srv->closing || srv->nconns || srv->done_called) return;
   srv->done_called = 1;
@@ -480,10 +505,7 @@ int wsc_server_close(wsc_server *srv, uint32_t timeout_ms,
   srv->closing = 1;
   srv->on_closed = done;
   srv->closed_user = user;
-  if (srv->listening) {
-    srv->listening = 0;
-    uv_close((uv_handle_t *)&srv->listener, handle_closed);
-  }
+  stop_listening(srv);
   for (wsc_socket *ws = srv->sockets, *next; ws; ws = next) {
     next = ws->srv_next;
     if (ws->ready_state == WSC_OPEN)
@@ -505,9 +527,7 @@ void wsc_server_free(wsc_server *srv) {
   SSL_CTX_free(srv->tls_ctx);
   srv->tls_ctx = NULL;
   srv->loop->nsockets--;
-  if (srv->listening) {
-    srv->listening = 0;
-    uv_close((uv_handle_t *)&srv->listener, handle_closed);
-  }
+  stop_listening(srv);
   uv_close((uv_handle_t *)&srv->shutdown_timer, handle_closed);
+  uv_close((uv_handle_t *)&srv->backoff_timer, handle_closed);
 }

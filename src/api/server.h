@@ -16,8 +16,10 @@ struct wsc_server {
   wsc__conn_config conn_cfg;    /* shared by every socket */
   SSL_CTX *tls_ctx;             /* wss when set */
   wsc__pmd_server pmd;          /* permessage-deflate: what we accept (opts.deflate) */
-  uv_tcp_t listener;
+  int lfd;                      /* listening descriptor, in the loop's poller */
+  wsc__pollee lpollee;
   uv_timer_t shutdown_timer;
+  uv_timer_t backoff_timer;     /* accept paused after EMFILE */
   wsc_socket *sockets;          /* every connection, handshaking or not */
   size_t nconns;
   wsc_upgrade_fn on_upgrade;
@@ -32,7 +34,7 @@ struct wsc_server {
   char address[64];
   int error;
   char error_msg[160];
-  unsigned open_handles;        /* listener and timer, until their close callbacks */
+  unsigned open_handles;        /* listener and timers, until their close callbacks */
   uint8_t listening, closing, done_called, free_requested;
 };
 

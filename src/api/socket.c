@@ -17,9 +17,8 @@
 #include "proto/close.h"
 #include "proto/utf8.h"
 
-#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
-static void on_timeout(uv_timer_t *t);
+static void on_timeout(void *user);
 static void arm_open_timer(wsc_socket *ws, uint64_t now);
 
 /* ---- lifetime ----------------------------------------------------------- */
@@ -118,7 +117,7 @@ static void set_error(wsc_socket *ws, int err, const char *msg) {
   snprintf(ws->error_msg, sizeof ws->error_msg, "%s", msg ? msg : wsc_strerror(err));
 }
 
-void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, ms, on_timeout); }
+void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, ms); }
 
 /* Fail the WebSocket connection: error and close (1006) fire once the
  * transport is down. A Close frame the core queued still goes out first. */
@@ -129,7 +128,7 @@ void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
   if (ws->ready_state != WSC_CLOSED) ws->ready_state = WSC_CLOSING;
   ws->close_code = WSC_CLOSE_ABNORMAL;
   ws->close_reason_len = 0;
-  if (ws->tcp.connected && (ws->tcp.writing || ws->tcp.pending.len)) {
+  if (ws->tcp.connected && wsc__tcp_queued(&ws->tcp)) {
     /* let the Close frame out, then the FIN; close when the peer ends or
      * after a short grace period */
     wsc__tcp_shutdown(&ws->tcp);
@@ -424,8 +423,8 @@ static void tcp_drain(void *user) {
   leave(ws);
 }
 
-const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {tcp_connected, tcp_read, tcp_end, tcp_closed,
-                                                      tcp_drain};
+const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {tcp_connected, tcp_read,   tcp_end,
+                                                      tcp_closed,    tcp_drain,  on_timeout};
 
 /* The closing handshake from OPEN: send Close and wait for the peer's, up to
  * the close timeout. Called inside enter()/leave(). */
@@ -472,8 +471,8 @@ static void keepalive_tick(wsc_socket *ws) {
   arm_open_timer(ws, now);
 }
 
-static void on_timeout(uv_timer_t *t) {
-  wsc_socket *ws = container_of(container_of(t, wsc__tcp, timer), wsc_socket, tcp);
+static void on_timeout(void *user) {
+  wsc_socket *ws = user;
   enter(ws);
   if (ws->failed || wsc__conn_closed(&ws->conn))
     wsc__tcp_close(&ws->tcp); /* the peer did not end TCP in time: we do */

@@ -1,10 +1,16 @@
-/* tcp.h - the runtime's TCP transport (internal): resolve, connect with
- * fallback across addresses, read into the loop's shared buffer, and a
- * coalescing write queue that tracks how many payload bytes are still queued
- * (the socket's bufferedAmount).
+/* tcp.h - the runtime's TCP transport (internal): resolve and connect with
+ * fallback across addresses (libuv), or adopt an accepted descriptor; then
+ * read into the loop's shared buffer and write straight to the kernel, with a
+ * queue only for what the kernel did not take (its payload bytes are the
+ * socket's bufferedAmount).
  *
- * Bytes queued while a write is in flight are gathered into one buffer and go
- * out in the next single write, so many small messages cost one system call.
+ * Writes made while the connection's own event is being handled (a read, a
+ * timer) are corked: gathered in the loop's cork buffer and written with one
+ * write() when the handler returns, so an echo of many messages that arrived
+ * in one read costs one system call. A large piece (>= WSC__TCP_BIG) is not
+ * copied into the cork: the cork and the piece leave together in one writev().
+ * An idle connection holds no buffer: the queue exists only while the kernel
+ * is behind.
  */
 #ifndef WSC_NET_TCP_H
 #define WSC_NET_TCP_H
@@ -12,9 +18,13 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "proto/buf.h"
+#include "net/poller.h"
+#include "net/wqueue.h"
 
 struct wsc_loop;
+struct wsc__connector;
+
+#define WSC__TCP_BIG (16 * 1024)
 
 typedef struct wsc__tcp_callbacks {
   /* The connection is up (status 0) or every address failed / timed out
@@ -25,30 +35,27 @@ typedef struct wsc__tcp_callbacks {
   void (*on_read)(void *user, uint8_t *data, size_t len);
   /* The peer closed its side (status 0), or reading/writing failed (< 0). */
   void (*on_end)(void *user, int status);
-  /* All handles are closed: the transport's memory may be released. */
+  /* The transport is closed: its memory may be released. Never called from
+   * inside another of these callbacks or from wsc__tcp_close itself. */
   void (*on_closed)(void *user);
-  /* Everything queued has been handed to the kernel (may be NULL). */
+  /* The write queue has emptied (may be NULL). */
   void (*on_drain)(void *user);
+  /* The deadline set with wsc__tcp_timer has passed. */
+  void (*on_timer)(void *user);
 } wsc__tcp_callbacks;
 
 typedef struct wsc__tcp {
-  struct wsc_loop *loop;
+  wsc__pollee pollee;          /* first: the epoll set points here */
   const wsc__tcp_callbacks *cb;
   void *user;
-  uv_tcp_t handle;
-  uv_timer_t timer;
-  uv_getaddrinfo_t dns;
-  uv_connect_t connect_req;
-  uv_write_t write_req;
-  struct addrinfo *addrs, *next_addr;
-  wsc__buf pending;          /* queued, not yet written */
-  wsc__buf inflight;         /* being written */
-  uint64_t pending_payload;  /* payload bytes in pending */
-  uint64_t inflight_payload; /* payload bytes in inflight */
-  int last_error;
-  uint8_t connecting, connected, writing, reading, closing, tcp_open;
-  unsigned open_handles; /* timer, tcp handle, DNS request still held by libuv */
-  uint8_t shutdown_after_write;
+  struct wsc_loop *loop;
+  struct wsc__connector *conn; /* while resolving / connecting (client) */
+  wsc__wqueue *wq;             /* bytes the kernel has not taken; NULL when none */
+  struct wsc__tcp *next_closing;
+  uint64_t deadline;           /* uv_now() ms of the timer; heap_idx 0 = none */
+  uint32_t heap_idx;           /* 1-based position in the loop's heap */
+  int fd;                      /* -1 until connected / adopted */
+  uint8_t connected, reading, closing, shutdown_after_write, want_out, eof;
 } wsc__tcp;
 
 void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb, void *user);
@@ -56,27 +63,43 @@ void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks 
  * turn, all within timeout_ms. 0 or a libuv error (then on_connect is not
  * called). */
 int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
-/* Take the next connection from a listening uv_tcp_t (passed as void *).
- * 0, or a libuv error (then call wsc__tcp_close; on_closed follows). */
-int wsc__tcp_accept(wsc__tcp *t, void *server_stream);
-/* The peer's address, "1.2.3.4:5" or "[::1]:5". 0 or a libuv error. */
+/* Take over an accepted, non-blocking descriptor (TCP_NODELAY is set here).
+ * 0, or a negative errno (the descriptor is closed; call wsc__tcp_close). */
+int wsc__tcp_adopt(wsc__tcp *t, int fd);
+/* The peer's address, "1.2.3.4:5" or "[::1]:5". 0 or a negative errno. */
 int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n);
-/* Queue bytes; payload is how many of them count towards bufferedAmount
- * (the rest is framing). 0, WSC_ENOMEM, or WSC_ECLOSED. */
+/* Queue bytes (copied); payload is how many of them count towards
+ * bufferedAmount (the rest is framing). 0, WSC_ENOMEM, or WSC_ECLOSED. */
 int wsc__tcp_write(wsc__tcp *t, const void *data, size_t len, uint64_t payload);
+/* Queue bytes the caller hands over: release(data, arg) is called exactly
+ * once when they are no longer needed (written, dropped at close, or at once
+ * on error), and they are never copied unless the kernel is behind and they
+ * are small. */
+int wsc__tcp_write_owned(wsc__tcp *t, const void *data, size_t len, uint64_t payload,
+                         void (*release)(void *data, void *arg), void *arg);
 /* Payload bytes queued and not yet accepted by the kernel. */
-static inline uint64_t wsc__tcp_buffered(const wsc__tcp *t) {
-  return t->pending_payload + t->inflight_payload;
-}
-/* Start / stop (or pause) reading. */
+uint64_t wsc__tcp_buffered(const wsc__tcp *t);
+/* Bytes of any kind waiting to be written. */
+size_t wsc__tcp_queued(const wsc__tcp *t);
+/* Start / stop (or pause) reading. 0 or a negative errno. */
 int wsc__tcp_read_start(wsc__tcp *t);
 void wsc__tcp_read_stop(wsc__tcp *t);
 /* Half-close once the queue is written (FIN after our last bytes). */
 void wsc__tcp_shutdown(wsc__tcp *t);
-/* Arm the transport's timer (one per transport; re-arming replaces it). */
-void wsc__tcp_timer(wsc__tcp *t, uint32_t ms, void (*fn)(uv_timer_t *));
+/* Call on_timer after ms (one deadline per transport; re-arming replaces it). */
+void wsc__tcp_timer(wsc__tcp *t, uint32_t ms);
 void wsc__tcp_timer_stop(wsc__tcp *t);
-/* Close everything now (queued data is dropped); on_closed follows. */
+/* Close now (queued data is dropped); on_closed follows from the loop. */
 void wsc__tcp_close(wsc__tcp *t);
+
+/* Cork t: its writes are gathered until wsc__tcp_uncork (which writes them).
+ * Used around the handling of t's own events; nesting is not supported: a
+ * second cork while another transport is corked does nothing and returns 0. */
+int wsc__tcp_cork(wsc__tcp *t);
+void wsc__tcp_uncork(wsc__tcp *t);
+
+/* poller.c calls these. */
+void wsc__tcp_fire_timer(wsc__tcp *t);
+void wsc__tcp_finish_close(wsc__tcp *t);
 
 #endif

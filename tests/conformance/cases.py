@@ -1,5 +1,7 @@
 """cases.py - the case list, modelled on the Autobahn Testsuite sections 1-7,
-9 and 10, and the runner that turns what a peer did into a verdict.
+9, 10, 12 and 13, and the runner that turns what a peer did into a verdict.
+Sections 12 and 13 (permessage-deflate) are in pmdcases.py and are selected
+only on request (--cases 12.*,13.* or all): see select().
 
 A case is a function run(s) that sends frames through a Session s, plus the
 expected behaviour:
@@ -21,7 +23,10 @@ import time
 from wire import BINARY, CLOSE, CONT, PING, PONG, TEXT, PeerClosed
 
 OK, NON_STRICT, FAILED = "OK", "NON-STRICT", "FAILED"
-RANK = {OK: 0, NON_STRICT: 1, FAILED: 2}
+# a permessage-deflate case whose parameters the peer did not negotiate
+# (Autobahn's convention): not a failure
+UNIMPLEMENTED = "UNIMPLEMENTED"
+RANK = {OK: 0, UNIMPLEMENTED: 0, NON_STRICT: 1, FAILED: 2}
 
 
 def T(payload):
@@ -43,8 +48,12 @@ class Case:
     """One test case (see the module comment)."""
 
     def __init__(self, cid, desc, run, ok=None, nonstrict=(), closed_by="me", codes=(1000,),
-                 require_clean=True, fail_fast=False, timeout=10.0, expect=""):
+                 require_clean=True, fail_fast=False, timeout=10.0, expect="", pmd=None):
         self.id = cid
+        # permessage-deflate cases: {"offers": [(nct, bits)] we offer as a
+        # client, "accept": [(nct, bits)] we accept as a server, "compressible":
+        # whether a peer that never compresses is NON-STRICT} (see pmd.py)
+        self.pmd = pmd
         self.desc = desc
         self.run = run
         # ok may be a function returning the list, so that the 16 MiB
@@ -147,8 +156,17 @@ def run_case(case, conn, idle=2.0, fail_wait=4.0):
     deadline = start + case.timeout
     s = Session(conn, deadline)
     notes = []
+    unimplemented = case.pmd is not None and conn.pmd_rx is None
+    if unimplemented:
+        notes.append("permessage-deflate not in force: %s" % getattr(
+            conn, "pmd_note", "not negotiated"))
+        try:
+            conn.send_close(1000, b"", deadline)
+        except (PeerClosed, TimeoutError):
+            pass
     try:
-        case.run(s)
+        if not unimplemented:
+            case.run(s)
     except PeerClosed:
         pass
     except TimeoutError:
@@ -181,13 +199,28 @@ def run_case(case, conn, idle=2.0, fail_wait=4.0):
         if not conn.eof and conn.peer_close is not None and conn.close_sent:
             notes.append("server did not close TCP after the closing handshake")
         conn.shutdown()
-    return judge(case, conn, s, timed_out, notes, time.monotonic() - start)
+    r = judge(case, conn, s, timed_out, notes, time.monotonic() - start)
+    if unimplemented and r["verdict"] != FAILED:
+        r["verdict"] = r["behavior"] = UNIMPLEMENTED
+    if case.pmd is not None and conn.pmd_rx is not None:
+        rx = conn.pmd_rx
+        r["pmd"] = {"agreed": rx_header(conn), "compressed_echoes": rx.compressed,
+                    "max_distance": rx.max_distance}
+    return r
+
+
+def rx_header(conn):
+    """The permessage-deflate agreement of conn, as its header."""
+    a = getattr(conn, "pmd_agreed", None)
+    return a.header if a is not None else None
 
 
 def judge(case, conn, s, timed_out, notes, elapsed):
     """The verdict of one case from what the peer did."""
     obs = conn.obs
-    if obs in case.ok_lists():
+    if case.pmd is not None and conn.pmd_rx is None:
+        behavior = OK  # UNIMPLEMENTED (run_case): only the closing is judged
+    elif obs in case.ok_lists():
         behavior = OK
     elif obs in case.nonstrict:
         behavior = NON_STRICT
@@ -222,6 +255,10 @@ def judge(case, conn, s, timed_out, notes, elapsed):
         elif case.fail_fast and s.checkpoints and not s.checkpoints[0]:
             close = NON_STRICT
             notes.append("failed only after the rest of the message was sent (not fail-fast)")
+    if (behavior == OK and case.pmd is not None and case.pmd.get("compressible") and
+            conn.pmd_rx is not None and conn.pmd_rx.compressed == 0):
+        behavior = NON_STRICT
+        notes.append("permessage-deflate was agreed but no echo came compressed")
     if conn.violations:
         close = FAILED
         notes.extend("protocol violation: " + v for v in conn.violations)
@@ -719,13 +756,20 @@ for _f in (_section1, _section2, _section3, _section4, _section5, _section6, _se
            _section9, _section10):
     _f()
 
+import pmdcases  # noqa: E402  (sections 12 and 13; uses case() above)
+
+pmdcases.add_cases(case, T, B)
+
 BY_ID = {c.id: c for c in CASES}
 
 
 def select(patterns):
     """The cases whose id matches one of the comma-separated patterns
-    ("1.*", "6.4.1", "9.*"), in list order. None or "" selects all."""
+    ("1.*", "6.4.1", "9.*"), in list order. None or "" selects sections 1-10
+    (every case that needs no extension), "all" every case."""
     if not patterns:
+        return [c for c in CASES if c.pmd is None]
+    if patterns.strip() == "all":
         return list(CASES)
     pats = [p.strip() for p in patterns.split(",") if p.strip()]
 

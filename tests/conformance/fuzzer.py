@@ -18,8 +18,12 @@
 
   fuzzer.py list [--cases ...]      print the case list
 
+  The default case list is sections 1-10; the permessage-deflate sections
+  12 and 13 (pmdcases.py) run with --cases 12.*,13.* (or --cases all).
+
 Every case has a deadline; see cases.py for the list and the verdicts (OK,
-NON-STRICT, FAILED).
+NON-STRICT, FAILED, and UNIMPLEMENTED for a permessage-deflate case whose
+parameters the peer did not negotiate).
 """
 import argparse
 import datetime
@@ -35,6 +39,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases as caselib  # noqa: E402
+import pmd  # noqa: E402
 import wire  # noqa: E402
 
 
@@ -51,7 +56,7 @@ def log(msg):
 
 def summarize(results, total):
     """Counts per verdict over the results, and how many cases never ran."""
-    s = {"OK": 0, "NON-STRICT": 0, "FAILED": 0}
+    s = {"OK": 0, "NON-STRICT": 0, "FAILED": 0, "UNIMPLEMENTED": 0}
     for r in results:
         s[r["verdict"]] += 1
     s["run"] = len(results)
@@ -81,9 +86,9 @@ def write_report(path, agent, mode, selected, results):
 
 
 def summary_line(agent, summary):
-    return "SUMMARY agent=%s run=%d OK=%d NON-STRICT=%d FAILED=%d missing=%d" % (
-        agent, summary["run"], summary["OK"], summary["NON-STRICT"], summary["FAILED"],
-        summary["missing"])
+    return ("SUMMARY agent=%s run=%d OK=%d NON-STRICT=%d FAILED=%d UNIMPLEMENTED=%d "
+            "missing=%d" % (agent, summary["run"], summary["OK"], summary["NON-STRICT"],
+                            summary["FAILED"], summary["UNIMPLEMENTED"], summary["missing"]))
 
 
 # ---- server mode -----------------------------------------------------------
@@ -98,9 +103,12 @@ def respond(sock, status, body=b""):
     sock.close()
 
 
-def server_accept(sock):
+def server_accept(sock, selected=()):
     """Read the upgrade request and answer 101. Returns (path, query dict,
-    leftover bytes) or None after answering an error."""
+    leftover bytes, permessage-deflate state) or None after answering an
+    error. The state is None, or (Agreed or None, note) for a /runCase of a
+    permessage-deflate case: the agent's offers answered with the case's
+    acceptance (pmd.server_accept)."""
     head, rest = wire.read_head(sock, time.monotonic() + 10)
     if head is None:
         sock.close()
@@ -115,11 +123,36 @@ def server_accept(sock):
         return None
     url = urllib.parse.urlsplit(parts[1])
     query = dict(urllib.parse.parse_qsl(url.query))
-    # no extension is accepted (permessage-deflate cases are not here yet)
+    # extensions: only permessage-deflate, only for a case that asks for it
+    state, ext = None, ""
+    c = None
+    if url.path.endswith("/runCase"):
+        try:
+            c = selected[int(query.get("case", "")) - 1]
+        except (ValueError, IndexError):
+            c = None
+    if c is not None and c.pmd is not None:
+        try:
+            resp, got = pmd.server_accept(headers.get("sec-websocket-extensions", ""),
+                                          c.pmd["accept"])
+            state = (got, "") if resp else (None, got)
+            ext = "Sec-WebSocket-Extensions: %s\r\n" % resp if resp else ""
+        except pmd.NegotiationError as e:
+            state = (None, "the agent's offer breaks RFC 7692: %s" % e)
     sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
-                  "Server: wsc-fuzzer\r\n\r\n" % wire.accept_for(key.encode()).decode()).encode())
-    return url.path, query, rest
+                  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s"
+                  "Server: wsc-fuzzer\r\n\r\n" % (wire.accept_for(key.encode()).decode(),
+                                                     ext)).encode())
+    return url.path, query, rest, state
+
+
+def set_pmd(conn, agreed, note):
+    """Put the permessage-deflate agreement (or why there is none) on conn."""
+    conn.pmd_agreed = agreed
+    conn.pmd_note = note
+    if agreed is not None:
+        conn.pmd_rx = pmd.Receiver(agreed)
+        conn.pmd_tx = pmd.Compressor(agreed)
 
 
 def close_politely(conn, code=1000):
@@ -135,11 +168,13 @@ def close_politely(conn, code=1000):
 
 def serve_one(sock, selected, results, args):
     """Handle one connection of the agent."""
-    got = server_accept(sock)
+    got = server_accept(sock, selected)
     if got is None:
         return
-    path, query, rest = got
+    path, query, rest, pmd_state = got
     conn = wire.Conn(sock, "server", rest)
+    if pmd_state is not None:
+        set_pmd(conn, *pmd_state)
     agent = query.get("agent", "unknown")
     if path.rstrip("/").endswith("/getCaseCount") or path == "/getCaseCount":
         try:
@@ -158,6 +193,9 @@ def serve_one(sock, selected, results, args):
         c = selected[n - 1]
         try:
             r = caselib.run_case(c, conn)
+            if pmd_state is not None and pmd_state[1].startswith("the agent's offer breaks"):
+                r["verdict"] = "FAILED"
+                r["notes"].append(pmd_state[1])
         finally:
             conn.close()
         r["case_index"] = n
@@ -241,8 +279,19 @@ def cmd_client(args):
         if time.monotonic() > end:
             log("--max-seconds reached; the remaining cases are missing from the report")
             break
+        offer = None
+        if c.pmd is not None:
+            offer = ", ".join(pmd.offer_string(*o) for o in c.pmd["offers"])
+        agreed, note = None, ""
         try:
-            sock, rest = wire.client_handshake(host, port, path)
+            sock, rest, ext = wire.client_handshake_ext(host, port, path, offer)
+            if offer is not None:
+                try:
+                    agreed = pmd.client_check_response(c.pmd["offers"], ext)
+                    note = "the server did not accept %s" % offer if agreed is None else ""
+                except pmd.NegotiationError as e:
+                    sock.close()
+                    raise ValueError(str(e))
         except (OSError, ValueError) as e:
             results.append({"id": c.id, "description": c.desc, "expected": c.expect,
                             "verdict": "FAILED", "behavior": "FAILED", "behavior_close": "FAILED",
@@ -252,6 +301,8 @@ def cmd_client(args):
                 say("CASE %s FAILED (handshake: %s)" % (c.id, e))
             continue
         conn = wire.Conn(sock, "client", rest)
+        if offer is not None:
+            set_pmd(conn, agreed, note)
         try:
             r = caselib.run_case(c, conn)
         finally:

@@ -23,6 +23,7 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 KNOWN_OPS = {CONT, TEXT, BINARY, CLOSE, PING, PONG}
+RSV1 = 4  # in build_frame's rsv argument (the 3-bit field RSV1 RSV2 RSV3)
 
 # Close codes a peer may put on the wire (RFC 6455 7.4 and the IANA
 # registry: 1012-1014 are registered; 1004-1006 and 1015 never go on the wire).
@@ -109,6 +110,9 @@ class Conn:
         self.send_error = None
         self.tcp_closed_by_me = False
         self.event_count = 0         # messages + pongs
+        self.pmd_rx = None           # pmd.Receiver once permessage-deflate is agreed
+        self.pmd_tx = None           # pmd.Compressor likewise
+        self.msg_compressed = False
         self.last_rx = time.monotonic()
         self._parsing = False        # inside _parse: sends must not read
 
@@ -263,8 +267,16 @@ class Conn:
 
     def _frame(self, b0, payload):
         fin, rsv, op = bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0xF
-        if rsv:
-            self._violate("peer set RSV bits %d without an extension" % rsv)
+        # permessage-deflate: RSV1 marks the first frame of a compressed
+        # message and nothing else (RFC 7692 section 6)
+        # (rsv here is the 3-bit field: RSV1 is 4, RSV3 is 1)
+        rsv1_ok = self.pmd_rx is not None and op in (TEXT, BINARY)
+        if rsv & ~(RSV1 if rsv1_ok else 0):
+            if self.pmd_rx is None:
+                self._violate("peer set RSV bits %d without an extension" % rsv)
+            else:
+                self._violate("peer set RSV bits %d on a %s frame" % (
+                    rsv, "continuation" if op == CONT else "control" if op >= 8 else "data"))
         if op not in KNOWN_OPS:
             self._violate("peer sent reserved opcode %d" % op)
             return
@@ -295,9 +307,17 @@ class Conn:
                 self._violate("peer started a message inside another")
             self.msg_op = op
             self.msg_parts = []
+            self.msg_compressed = bool(rsv & RSV1) and rsv1_ok
         self.msg_parts.append(payload)
         if fin:
             data = b"".join(self.msg_parts)
+            if self.msg_compressed:
+                try:
+                    data = self.pmd_rx.inflate(data)
+                except Exception as e:  # pmd.InflateError, or a bug: both fail the case
+                    self._violate("compressed message %d does not inflate: %s" % (
+                        self.event_count + 1, e))
+                    data = b"<not inflatable>"
             kind = "text" if self.msg_op == TEXT else "binary"
             if kind == "text":
                 try:
@@ -371,25 +391,39 @@ def read_head(sock, deadline, limit=16384):
 
 
 def parse_head(head):
-    """(first line, {lowercase name: value}) of an HTTP head."""
+    """(first line, {lowercase name: value}) of an HTTP head. Repeated
+    Sec-WebSocket-Extensions lines are joined with ", " (one list)."""
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in lines[1:]:
         if ":" in line:
             k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
+            k, v = k.strip().lower(), v.strip()
+            if k == "sec-websocket-extensions" and headers.get(k):
+                v = headers[k] + ", " + v
+            headers[k] = v
     return lines[0], headers
 
 
 def client_handshake(host, port, path, timeout=10):
     """Connect and upgrade as a client. Returns (socket, leftover bytes) or
     raises OSError / ValueError with what went wrong."""
+    sock, rest, _ext = client_handshake_ext(host, port, path, None, timeout)
+    return sock, rest
+
+
+def client_handshake_ext(host, port, path, offer, timeout=10):
+    """As client_handshake, offering the extensions in `offer` (a header
+    value, or None for no header). Returns (socket, leftover bytes, the
+    response's Sec-WebSocket-Extensions value or "")."""
     deadline = time.monotonic() + timeout
     sock = socket.create_connection((host, port), timeout=timeout)
     key = base64.b64encode(os.urandom(16))
     req = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           "User-Agent: wsc-fuzzer\r\n\r\n" % (path, host, port, key.decode()))
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s"
+           "User-Agent: wsc-fuzzer\r\n\r\n" % (
+               path, host, port, key.decode(),
+               "Sec-WebSocket-Extensions: %s\r\n" % offer if offer else ""))
     sock.sendall(req.encode())
     head, rest = read_head(sock, deadline)
     if head is None:
@@ -402,7 +436,8 @@ def client_handshake(host, port, path, timeout=10):
     if headers.get("sec-websocket-accept", "").encode() != accept_for(key):
         sock.close()
         raise ValueError("bad Sec-WebSocket-Accept")
-    if headers.get("sec-websocket-extensions"):
+    ext = headers.get("sec-websocket-extensions", "")
+    if ext and not offer:
         sock.close()
         raise ValueError("server negotiated an extension we did not offer")
-    return sock, rest
+    return sock, rest, ext

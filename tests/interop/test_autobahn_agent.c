@@ -314,3 +314,33 @@ TEST(autobahn_fuzzer_fails_unmasked_client) {
   free(r);
   peer_stop(&p);
 }
+
+/* `wsc autobahn --deflate` through the permessage-deflate sections (12, 13)
+ * of the fuzzing server: every case runs with the extension in force (the
+ * agent's offer allows every parameter set: no UNIMPLEMENTED) and none
+ * FAILS: echoes inflate byte for byte with the agreed window and context
+ * rules in both directions. */
+TEST(autobahn_wsc_client_deflate) {
+  char dir[256], url[64], line[256], path[300];
+  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+  peer_proc p;
+  int port = start_fuzzer_server(&p, dir, "12.*,13.*");
+  CHECK_INT(port, >, 0);
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d", port);
+  const char *argv[] = {wsc_binary(), "autobahn", url, "--agent", "wsc-deflate", "--deflate",
+                        "--quiet", "--case-timeout", "40", NULL};
+  CHECK_EQ(run_wait(argv, 100000), 0);
+  CHECK_EQ(peer_wait_line(&p, "SUMMARY", line, sizeof line, 10000), 1);
+  fprintf(stderr, "%s\n", line);
+  CHECK(strstr(line, " run=216 ") != NULL);
+  CHECK(strstr(line, " FAILED=0 ") != NULL);
+  CHECK(strstr(line, " UNIMPLEMENTED=0 ") != NULL);
+  CHECK(strstr(line, " missing=0") != NULL);
+  snprintf(path, sizeof path, "%s/wsc-deflate.json", dir);
+  char *r = slurp(path);
+  CHECK(r != NULL);
+  if (strstr(r, "\"verdict\": \"FAILED\"")) show_failed(r);
+  CHECK_EQ(count_of(r, "\"agreed\": \"permessage-deflate"), 216);
+  free(r);
+  peer_stop(&p);
+}
