@@ -3,7 +3,7 @@
 # one run, ratios printed and recorded.
 #
 #   bench/compare.sh [--quick] [--servers wsc,lws,node,python] [--seconds N]
-#                    [--repeat N] [--build DIR]
+#                    [--repeat N] [--build DIR] [--scenarios LIST]
 #
 # Builds its own Release tree (build-bench), starts each server pinned to
 # core 1 (taskset -c 1), runs every scenario with wsc-loadgen pinned to core 0,
@@ -13,13 +13,26 @@
 # CPU %, and for idle connections the server's VmRSS growth per connection.
 # A fresh server process serves each scenario.
 #
+# --scenarios: a comma-separated list of scenario names or groups (default
+# all): "plain" (no extension: echo-32B, echo-4KiB, echo-1MiB, text-4KiB-utf8,
+# idle, handshake) and "deflate" (permessage-deflate, 4 KiB JSON-like text:
+# json-4KiB uncompressed as the baseline, json-4KiB-deflate with context
+# takeover, json-4KiB-deflate-nt without, idle-deflate and idle-deflate-nt:
+# memory per idle connection after one compressed exchange). For the deflate
+# scenarios every server runs with compression on (its --deflate flag, in the
+# scenario's takeover mode) and wsc-loadgen fails the run if a server does not
+# accept permessage-deflate; wsc is skipped there while `wsc echo` has no
+# --deflate. --quick runs plain, json-4KiB-deflate and idle-deflate-nt unless
+# --scenarios says otherwise.
+#
 # Ratios: "x ref" columns divide by the reference server: wsc when it ran,
 # else the best one of the scenario. Rates: above 1 is faster than the
 # reference; costs (CPU per message, bytes per connection): above 1 is
 # dearer.
 #
 # Output: a table per scenario; bench/results/<date>-<host>.md and .csv; the
-# chart docs/img/bench-ratios.png (gnuplot). --quick (a smoke run, < 1 min
+# chart docs/img/bench-ratios.png (gnuplot; a partial --scenarios run gets
+# files of its own, see below). --quick (a smoke run, < 1 min
 # once built) writes its files under the build directory instead.
 set -euo pipefail
 
@@ -29,6 +42,7 @@ quick=0
 servers=wsc,lws,node,python
 seconds=5
 repeat=1
+scenario_list=
 
 usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
@@ -38,6 +52,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=${2:?}; shift ;;
     --repeat) repeat=${2:?}; shift ;;
     --build) build=${2:?}; shift ;;
+    --scenarios) scenario_list=${2:?}; shift ;;
     -h|--help) usage 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -45,9 +60,13 @@ while [ $# -gt 0 ]; do
 done
 [[ $seconds =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "compare.sh: bad --seconds" >&2; exit 2; }
 [[ $repeat =~ ^[1-9][0-9]?$ ]] || { echo "compare.sh: bad --repeat" >&2; exit 2; }
+if [ -z "$scenario_list" ]; then
+  scenario_list=all
+  [ $quick = 0 ] || scenario_list=plain,json-4KiB-deflate,idle-deflate-nt
+fi
 
-warmup=1 idle_conns=10000 hold=2
-if [ $quick = 1 ]; then seconds=0.5 warmup=0.2 idle_conns=1000 hold=0.3; fi
+warmup=1 idle_conns=10000 hold=2 dz_conns=2000
+if [ $quick = 1 ]; then seconds=0.5 warmup=0.2 idle_conns=1000 hold=0.3 dz_conns=200; fi
 
 # 10,000 idle connections need 10,000 descriptors in the server and in the
 # generator (each its own process, so one limit of 10,000 + margin suffices).
@@ -81,6 +100,9 @@ if want_server wsc; then
   if cmake --build "$build" -j"$ncpu" --target wsc_cli >>"$build/compare-build.log" 2>&1 &&
      "$build/wsc" echo --help >/dev/null 2>&1; then
     active+=(wsc)
+    wsc_deflate=0
+    # (--deflate alone is an older build's "not supported yet" placeholder)
+    "$build/wsc" echo --help 2>&1 | grep -q -- --deflate-no-takeover && wsc_deflate=1
   else
     echo "compare.sh: skipping wsc: \`$build/wsc echo --help\` fails (the echo subcommand is not built yet?)" >&2
   fi
@@ -125,18 +147,25 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Start server $1 on a free port, pinned; sets srv_pid and srv_port.
+# Start server $1 on a free port, pinned, with permessage-deflate in mode $2
+# (takeover or no-takeover) if given; sets srv_pid and srv_port.
 start_server() {
-  local name=$1 port log=$work/server.log
+  local name=$1 mode=${2:-} port log=$work/server.log
+  local zflags=()
+  [ -z "$mode" ] || zflags=(--deflate "$mode")
   port=$(free_port)
   # Truncate here: the redirections below happen in the forked child, maybe
   # after the first look at the log, which must not see the last server's line.
   : >"$log"
   case $name in
-    wsc) $pin_server "$build/wsc" echo --listen "127.0.0.1:$port" >>"$log" 2>&1 & ;;
-    lws) $pin_server "$build/bench/wsc-bench-lws-echo" "$port" >>"$log" 2>&1 & ;;
-    node) NODE_PATH=/usr/share/nodejs $pin_server node "$root/bench/peers/node_echo.js" "$port" >>"$log" 2>&1 & ;;
-    python) $pin_server /usr/bin/python3 "$root/bench/peers/py_echo.py" "$port" >>"$log" 2>&1 & ;;
+    wsc)
+      # wsc spells the modes --deflate [--deflate-no-takeover]
+      [ -z "$mode" ] || zflags=(--deflate)
+      [ "$mode" != no-takeover ] || zflags+=(--deflate-no-takeover)
+      $pin_server "$build/wsc" echo --listen "127.0.0.1:$port" "${zflags[@]}" >>"$log" 2>&1 & ;;
+    lws) $pin_server "$build/bench/wsc-bench-lws-echo" "$port" "${zflags[@]}" >>"$log" 2>&1 & ;;
+    node) NODE_PATH=/usr/share/nodejs $pin_server node "$root/bench/peers/node_echo.js" "$port" "${zflags[@]}" >>"$log" 2>&1 & ;;
+    python) $pin_server /usr/bin/python3 "$root/bench/peers/py_echo.py" "$port" "${zflags[@]}" >>"$log" 2>&1 & ;;
   esac
   srv_pid=$! # taskset execs the server: the same process
   srv_port=""
@@ -153,30 +182,47 @@ start_server() {
 }
 
 # ---- scenarios ----------------------------------------------------------------
-# name|loadgen arguments|what is compared
-scenarios=(
-  "echo-32B|echo -c 100 -k 16 -s 32|32-byte binary, 100 connections, 16 in flight each"
-  "echo-4KiB|echo -c 50 -k 4 -s 4096|4 KiB binary, 50 connections, 4 in flight each"
-  "echo-1MiB|echo -c 4 -k 2 -s 1048576|1 MiB binary, 4 connections, 2 in flight each"
-  "text-4KiB-utf8|echo -c 50 -k 4 -s 4096 --utf8|4 KiB multi-byte UTF-8 text (validated), 50 connections, 4 in flight"
-  "idle|idle -c $idle_conns --hold $hold|$idle_conns idle connections: server memory per connection"
-  "handshake|handshake -c 50|handshakes/s: connect, upgrade, Close, EOF; 50 concurrent"
+# group|name|loadgen arguments|what is compared|server deflate mode (empty: off)
+all_scenarios=(
+  "plain|echo-32B|echo -c 100 -k 16 -s 32|32-byte binary, 100 connections, 16 in flight each|"
+  "plain|echo-4KiB|echo -c 50 -k 4 -s 4096|4 KiB binary, 50 connections, 4 in flight each|"
+  "plain|echo-1MiB|echo -c 4 -k 2 -s 1048576|1 MiB binary, 4 connections, 2 in flight each|"
+  "plain|text-4KiB-utf8|echo -c 50 -k 4 -s 4096 --utf8|4 KiB multi-byte UTF-8 text (validated), 50 connections, 4 in flight|"
+  "plain|idle|idle -c $idle_conns --hold $hold|$idle_conns idle connections: server memory per connection|"
+  "plain|handshake|handshake -c 50|handshakes/s: connect, upgrade, Close, EOF; 50 concurrent|"
+  "deflate|json-4KiB|echo -c 50 -k 4 -s 4096 --payload json|4 KiB JSON text, uncompressed (the baseline of the deflate rows), 50 connections, 4 in flight|"
+  "deflate|json-4KiB-deflate|echo -c 50 -k 4 -s 4096 --payload json --deflate takeover|4 KiB JSON, permessage-deflate with context takeover, 50 connections, 4 in flight|takeover"
+  "deflate|json-4KiB-deflate-nt|echo -c 50 -k 4 -s 4096 --payload json --deflate no-takeover|4 KiB JSON, permessage-deflate without context takeover, 50 connections, 4 in flight|no-takeover"
+  "deflate|idle-deflate|idle -c $dz_conns --hold $hold -s 4096 --payload json --deflate takeover|$dz_conns idle connections after one compressed 4 KiB JSON exchange, context takeover: server memory per connection|takeover"
+  "deflate|idle-deflate-nt|idle -c $dz_conns --hold $hold -s 4096 --payload json --deflate no-takeover|$dz_conns idle connections after one compressed 4 KiB JSON exchange, no context takeover: server memory per connection|no-takeover"
 )
+scenarios=()
+for sc in "${all_scenarios[@]}"; do
+  IFS='|' read -r sgroup sname _ <<<"$sc"
+  if [[ ,$scenario_list, == *,all,* || ,$scenario_list, == *,$sgroup,* || ,$scenario_list, == *,$sname,* ]]; then
+    scenarios+=("${sc#*|}")
+  fi
+done
+[ ${#scenarios[@]} -gt 0 ] || { echo "compare.sh: --scenarios $scenario_list selects nothing" >&2; exit 2; }
 
 # field LINE KEY: the value of KEY=... in a RESULT line ("na" if absent).
 field() { local v; v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -1); echo "${v:-na}"; }
 
 csv=$work/results.csv
-echo "server,scenario,rate,mb_per_s,p50_us,p99_us,p999_us,server_cpu_pct,server_us_per_op,gen_cpu_pct,bytes_per_conn,errors" >"$csv"
+echo "server,scenario,rate,mb_per_s,p50_us,p99_us,p999_us,server_cpu_pct,server_us_per_op,gen_cpu_pct,bytes_per_conn,errors,tx_ratio,rx_ratio" >"$csv"
 failures=0
 
 for sc in "${scenarios[@]}"; do
-  IFS='|' read -r sname sargs sdesc <<<"$sc"
+  IFS='|' read -r sname sargs sdesc smode <<<"$sc"
   echo "== $sname: $sdesc"
   for srv in "${active[@]}"; do
+    if [ -n "$smode" ] && [ "$srv" = wsc ] && [ "$wsc_deflate" = 0 ]; then
+      echo "   wsc: skipped (\`wsc echo --help\` has no --deflate in this build)" >&2
+      continue
+    fi
     best="" best_rate=-1
     for ((r = 1; r <= repeat; r++)); do
-      if ! start_server "$srv"; then failures=$((failures + 1)); continue 2; fi
+      if ! start_server "$srv" "$smode"; then failures=$((failures + 1)); continue 2; fi
       extra=()
       [[ $sargs == idle* ]] || extra=(-d "$seconds" -w "$warmup")
       # shellcheck disable=SC2086
@@ -185,8 +231,9 @@ for sc in "${scenarios[@]}"; do
       stop_server
       if [ -z "$line" ] || [ "$(field "$line" errors)" != 0 ]; then
         echo "   $srv: FAILED ${line:-no RESULT line}" >&2
-        sed 's/^/     /' "$work/loadgen.err" | head -5 >&2
-        echo "     server log:" >&2; sed 's/^/     /' "$work/server.log" | head -5 >&2
+        # (sed alone: under pipefail, `sed | head` fails when head leaves early)
+        sed -n '1,5s/^/     /p' "$work/loadgen.err" >&2
+        echo "     server log:" >&2; sed -n '1,5s/^/     /p' "$work/server.log" >&2
         failures=$((failures + 1))
         [ -n "$line" ] || continue
       fi
@@ -201,7 +248,7 @@ for sc in "${scenarios[@]}"; do
     [ "$rate" != na ] || rate=$(field "$line" hs_per_s)
     cost=$(field "$line" server_us_per_msg)
     [ "$cost" != na ] || cost=$(field "$line" server_us_per_hs)
-    echo "$srv,$sname,$rate,$(field "$line" mb_per_s),$(field "$line" p50_us),$(field "$line" p99_us),$(field "$line" p999_us),$(field "$line" server_cpu_pct),$cost,$(field "$line" gen_cpu_pct),$(field "$line" bytes_per_conn),$(field "$line" errors)" >>"$csv"
+    echo "$srv,$sname,$rate,$(field "$line" mb_per_s),$(field "$line" p50_us),$(field "$line" p99_us),$(field "$line" p999_us),$(field "$line" server_cpu_pct),$cost,$(field "$line" gen_cpu_pct),$(field "$line" bytes_per_conn),$(field "$line" errors),$(field "$line" tx_ratio),$(field "$line" rx_ratio)" >>"$csv"
     echo "   $srv: $line"
   done
 done
@@ -224,18 +271,22 @@ tables() {
         k = order[i]; m = split(rows[k], r, "\n")
         ref = (k in refrate || k in refmem) ? "wsc" : "best"
         printf "\n### %s\n\n", k
-        if (k == "idle") {
+        if (k ~ /^idle/) {
           printf "| server | server RSS bytes/connection | x %s |\n|---|---:|---:|\n", ref
           for (j = 2; j <= m; j++) { split(r[j], f, ",")
             printf "| %s | %s | %s |\n", f[1], f[11], ratio(f[11], ref == "wsc" ? refmem[k] : bestmem[k]) }
           continue
         }
         unit = (k == "handshake") ? "handshake" : "msg"
-        printf "| server | %s/s | MB/s | p50 µs | p99 µs | p99.9 µs | server CPU %% | server µs/%s | generator CPU %% | rate x %s | µs/%s x %s |\n", unit, unit, ref, unit, ref
-        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        z = (k ~ /deflate/)  # compression ratios (payload / compressed bytes), each way
+        printf "| server | %s/s | MB/s | p50 µs | p99 µs | p99.9 µs | server CPU %% | server µs/%s | generator CPU %% | rate x %s | µs/%s x %s |%s\n", unit, unit, ref, unit, ref,
+          z ? " compression sent | compression echoed |" : ""
+        printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", z ? "---:|---:|" : ""
         for (j = 2; j <= m; j++) { split(r[j], f, ",")
-          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10],
-            ratio(f[3], ref == "wsc" ? refrate[k] : bestrate[k]), ratio(f[9], ref == "wsc" ? refcost[k] : bestcost[k]) }
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", f[1], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10],
+            ratio(f[3], ref == "wsc" ? refrate[k] : bestrate[k]), ratio(f[9], ref == "wsc" ? refcost[k] : bestcost[k])
+          if (z) printf " %s | %s |", f[13], f[14]
+          printf "\n" }
       }
     }' "$csv"
 }
@@ -246,7 +297,7 @@ chart_data() {
   awk -F, -v servers="${active[*]}" '
     NR == 1 { next }
     { key = $2; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-      c = (key == "idle") ? $11 : $9; cost[key, $1] = c
+      c = (key ~ /^idle/) ? $11 : $9; cost[key, $1] = c
       if ($1 == "wsc") ref[key] = c
       if (c != "na" && c + 0 > 0 && (!(key in best) || c + 0 < best[key])) best[key] = c + 0 }
     END {
@@ -261,10 +312,15 @@ chart_data() {
 
 date_s=$(date +%Y-%m-%d)
 host=$(hostname -s 2>/dev/null || hostname)
-if [ $quick = 1 ]; then outdir=$build/results chart=$build/bench-ratios.png
-else outdir=$root/bench/results chart=$root/docs/img/bench-ratios.png; fi
+# A partial run (--scenarios other than all) is named after its selection, so
+# it never replaces the full run's files: <date>-<host>-deflate.md,
+# docs/img/bench-ratios-deflate.png.
+suffix=""
+[ "$scenario_list" = all ] || suffix=-$(tr -c 'A-Za-z0-9.\n-' '+' <<<"$scenario_list")
+if [ $quick = 1 ]; then outdir=$build/results chart=$build/bench-ratios$suffix.png
+else outdir=$root/bench/results chart=$root/docs/img/bench-ratios$suffix.png; fi
 mkdir -p "$outdir" "$(dirname "$chart")"
-md=$outdir/$date_s-$host.md
+md=$outdir/$date_s-$host$suffix.md
 ref_word=$([[ " ${active[*]} " == *" wsc "* ]] && echo wsc || echo "the best server of each scenario")
 {
   echo "# Echo servers compared, $date_s on $host"
@@ -272,7 +328,8 @@ ref_word=$([[ " ${active[*]} " == *" wsc "* ]] && echo wsc || echo "the best ser
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $ncpu cores, kernel $(uname -r), $( . /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
   echo "- servers: ${active[*]}; lws $(pkg-config --modversion libwebsockets 2>/dev/null | sed "s/-$//" || echo "?"), node $(node --version 2>/dev/null || echo '?') with ws $(NODE_PATH=/usr/share/nodejs node -p "require('ws/package.json').version" 2>/dev/null || echo '?'), python websockets $(/usr/bin/python3 -c 'import websockets; print(websockets.__version__)' 2>/dev/null || echo '?')"
   echo "- conditions: server pinned to core 1, wsc-loadgen to core 0 (\`taskset\`); ${warmup} s warm-up then ${seconds} s measured per run; best of $repeat run(s) by rate; a fresh server process per run; loopback TCP"
-  echo "- command: \`bench/compare.sh$([ $quick = 1 ] && echo ' --quick') --servers ${servers} --seconds $seconds --repeat $repeat\`"
+  echo "- command: \`bench/compare.sh$([ $quick = 1 ] && echo ' --quick') --servers ${servers} --seconds $seconds --repeat $repeat --scenarios $scenario_list\`"
+  echo "- deflate scenarios: each server with compression on in its default configuration (see bench/peers); wsc-loadgen compresses with zlib level 6 and the agreed client window; \"compression\" columns are payload bytes / compressed bytes, sent by wsc-loadgen and echoed by the server"
   echo "- ratios (\"x $([ "$ref_word" = wsc ] && echo wsc || echo best)\"): against $ref_word; a rate above 1 is faster, a cost (µs/msg, bytes/connection) above 1 is dearer"
   tables
 } >"$md"
@@ -282,17 +339,18 @@ if command -v gnuplot >/dev/null; then
   chart_data >"$work/chart.dat"
   ncol=$((${#active[@]} + 1))
   gnuplot <<EOF || echo "compare.sh: gnuplot failed; no chart" >&2
-set terminal pngcairo size 1000,520 font "sans,11" noenhanced
+set terminal pngcairo size $((360 + 110 * $(($(wc -l <"$work/chart.dat") - 1)))),520 font "sans,11" noenhanced
 set output "$chart"
-set title "Server CPU per message / handshake, and memory per idle connection, relative to $ref_word (lower is better)"
+set title "Server CPU per message / handshake, and memory per idle connection, relative to $ref_word (lower is better)$([ "$ref_word" = wsc ] && echo '\nscenarios without wsc: relative to the best server')"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set logscale y 2
+set yrange [0.5:*]
 set grid ytics
 set ylabel "ratio (log scale)"
 set key top left
-set xtics nomirror
+set xtics nomirror rotate by -25
 plot for [i=2:$ncol] "$work/chart.dat" using i:xtic(1) title columnheader(i)
 EOF
   [ -f "$chart" ] && echo "== chart: $chart"

@@ -145,12 +145,19 @@ static void usage(FILE *f) {
         "             (>= 16: a 16-hex-digit sequence number, then a pattern), -d seconds\n"
         "             measured after -w seconds of warm-up; --text (ASCII text) or --utf8\n"
         "             (multi-byte UTF-8 text). Every echoed byte is checked.\n"
+        "             --payload json: 4 KiB-style JSON records as text (-s >= 64).\n"
         "  idle       open -c N connections (handshakes done), print `ALL_OPEN`, hold them\n"
         "             --hold seconds, close. With --server-pid, the server's VmRSS growth.\n"
         "  handshake  -c C concurrent loops of connect, upgrade, Close, wait for EOF,\n"
         "             for -d seconds after -w seconds of warm-up.\n"
         "  --server-pid PID   also report the server's CPU time over the measured window\n"
         "  --path /P          request target (default /)\n"
+        "  --deflate [takeover|no-takeover]   (echo, idle) offer permessage-deflate (no-takeover:\n"
+        "             client_ and server_no_context_takeover); fail if the server declines.\n"
+        "             Messages are compressed and the echoes inflated and checked; echo\n"
+        "             reports tx_ratio/rx_ratio (payload / compressed bytes); idle first\n"
+        "             exchanges one compressed -s byte message on every connection.\n"
+        "  --deflate-level N  zlib level of the generator's compressor (default 6)\n"
         "Prints one `RESULT mode=...` line; exits 1 on any verification error.\n",
         f);
 }
@@ -178,7 +185,7 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
 int main(int argc, char **argv) {
   lg_opts o = {
       .mode = NULL, .port = 0, .path = "/", .conns = 10, .inflight = 1, .size = 32,
-      .seconds = 5, .warmup = 1, .hold = 3, .max_errors = 10,
+      .seconds = 5, .warmup = 1, .hold = 3, .max_errors = 10, .level = 6,
   };
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -193,6 +200,14 @@ int main(int argc, char **argv) {
       o.text = 1, used = 0;
     } else if (strcmp(a, "--utf8") == 0) {
       o.text = o.utf8 = 1, used = 0;
+    } else if (strcmp(a, "--deflate") == 0) {
+      /* optional value */
+      o.deflate = LG_DEFLATE_TAKEOVER, used = 0;
+      if (v && strcmp(v, "takeover") == 0) {
+        used = 1;
+      } else if (v && strcmp(v, "no-takeover") == 0) {
+        o.deflate = LG_DEFLATE_NO_TAKEOVER, used = 1;
+      }
     } else if (!v && a[0] == '-') {
       fprintf(stderr, "wsc-loadgen: %s needs a value\n", a);
       return 2;
@@ -220,6 +235,12 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--server-pid") == 0) {
       if (parse_long(v, 1, INT_MAX, &n)) goto bad;
       o.server_pid = (pid_t)n;
+    } else if (strcmp(a, "--deflate-level") == 0) {
+      if (parse_long(v, 0, 9, &n)) goto bad;
+      o.level = (int)n;
+    } else if (strcmp(a, "--payload") == 0) {
+      if (strcmp(v, "json") == 0) o.json = o.text = 1;
+      else if (strcmp(v, "pattern") != 0) goto bad;
     } else if (strcmp(a, "--path") == 0) {
       if (v[0] != '/' || strlen(v) > 200 || strpbrk(v, " \r\n")) goto bad;
       o.path = v;
@@ -238,6 +259,10 @@ int main(int argc, char **argv) {
   }
   if (!o.mode || !o.port) {
     usage(stderr);
+    return 2;
+  }
+  if (o.json && (o.utf8 || o.size < 64)) {
+    fprintf(stderr, "wsc-loadgen: --payload json needs -s >= 64 and no --utf8\n");
     return 2;
   }
   error_print_limit = o.max_errors;

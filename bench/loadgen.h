@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto/pmd.h"
+
 /* ---- options -------------------------------------------------------------- */
 
 typedef struct lg_opts {
@@ -32,9 +34,14 @@ typedef struct lg_opts {
   double hold;       /* --hold: seconds the idle connections stay open */
   int text;          /* --text: text messages (ASCII unless utf8) */
   int utf8;          /* --utf8: text messages of multi-byte UTF-8 */
+  int json;          /* --payload json: text messages of JSON-like records (see loadgen_json.c) */
+  int deflate;       /* --deflate: LG_DEFLATE_OFF, _TAKEOVER or _NO_TAKEOVER */
+  int level;         /* --deflate-level: zlib level of the generator's compressor */
   pid_t server_pid;  /* --server-pid: read its CPU time and RSS (0: none) */
   int max_errors;    /* error lines printed before going quiet */
 } lg_opts;
+
+enum { LG_DEFLATE_OFF, LG_DEFLATE_TAKEOVER, LG_DEFLATE_NO_TAKEOVER };
 
 /* ---- time, CPU, memory ------------------------------------------------------ */
 
@@ -84,8 +91,11 @@ typedef enum lg_state {
 } lg_state;
 
 #define LG_HS_BUF 1024 /* request out, then response in */
-#define LG_HEAD_STRIDE 32 /* one pre-built frame head: header + mask + 16-byte sequence */
+#define LG_HEAD_STRIDE 48 /* one pre-built frame head: header + mask + payload up to the sequence's end */
 #define LG_SEQ_LEN 16     /* the sequence number: 16 hex digits at the start of the payload */
+#define LG_JSON_SEQ_OFF 8 /* with --payload json, after `{"seq":"` */
+
+struct lg_zs;
 
 typedef struct lg_conn {
   int fd;
@@ -98,6 +108,10 @@ typedef struct lg_conn {
   char accept[32];          /* expected Sec-WebSocket-Accept */
   char hs[LG_HS_BUF];
   size_t hs_len, hs_off;
+  uint8_t deflate;           /* permessage-deflate offered (LG_DEFLATE_*) */
+  uint8_t pmd;               /* ... and accepted: pmd_params is the agreement */
+  wsc__pmd_params pmd_params;
+  struct lg_zs *zs;          /* zlib streams once open with pmd (loadgen_deflate.c) */
 
   /* echo: frame parser of the server's (unmasked) frames */
   uint8_t hdr[14];
@@ -109,6 +123,7 @@ typedef struct lg_conn {
   uint8_t msg_bad;           /* this message already counted as an error */
   uint64_t payload_left;     /* of the frame being read */
   uint64_t msg_off;          /* payload bytes of the message seen so far */
+  uint8_t msg_comp;          /* the message being received is compressed (RSV1) */
 
   /* echo: sending */
   uint64_t next_send;        /* sequence number of the next frame queued */
@@ -118,7 +133,10 @@ typedef struct lg_conn {
   uint64_t *sent_ns;         /* [inflight] queue time by seq % inflight */
   uint8_t *heads;            /* [inflight * LG_HEAD_STRIDE] pre-built heads */
   uint8_t *expect;           /* [size] unmasked payload; [0,16) = next_recv */
-  uint8_t *masked;           /* [size] masked payload template ([16,size) is sent) */
+  uint8_t *masked;           /* [size] masked payload template (after the sequence: sent) */
+  /* echo with --deflate: compressed frames queued, not yet written */
+  uint8_t *wbuf;
+  size_t wcap, wlen, wpos;
 } lg_conn;
 
 /* Raise RLIMIT_NOFILE's soft limit to its hard limit. */
@@ -138,6 +156,39 @@ int lg_conn_handshake(int ep, lg_conn *c, uint32_t events);
 void lg_conn_watch(int ep, lg_conn *c, uint32_t events);
 /* Close c's socket (LG_DEAD); with a Close frame first when send_close. */
 void lg_conn_close(lg_conn *c, int send_close);
+
+/* ---- payloads (loadgen_json.c) --------------------------------------------- */
+
+/* Fill p[0, n) (n >= 64) with JSON-like text: `{"seq":"<16 hex digits>",
+ * "records":[...]}` padded with spaces to exactly n bytes, records of a chat /
+ * dashboard feed (repeated keys, values drawn from seed). The sequence digits
+ * are zeros; the caller writes them at LG_JSON_SEQ_OFF. */
+void lg_json_fill(uint8_t *p, size_t n, uint32_t seed);
+
+/* ---- permessage-deflate (loadgen_deflate.c) ----------------------------------- */
+
+/* The offer for mode (LG_DEFLATE_TAKEOVER or _NO_TAKEOVER): client_max_window_bits
+ * with no value, and for no-takeover both no_context_takeover parameters. */
+void lg_pmd_offer(int mode, wsc__pmd_offer *o);
+/* zlib streams for an agreement: a compressor with the client's window and
+ * level, an inflater with a 32 KiB window (any server window fits). NULL when
+ * out of memory. Reused for every message (reset, not reallocated, when there
+ * is no context takeover). */
+struct lg_zs *lg_zs_new(const wsc__pmd_params *p, int level);
+void lg_zs_free(struct lg_zs *z);
+/* Output room lg_zs_compress needs for n input bytes. */
+size_t lg_zs_bound(size_t n);
+/* Compress a whole message in[0, n) into out (cap >= lg_zs_bound(n)), the
+ * trailing 00 00 ff ff removed (RFC 7692 section 7.2.1). Returns the length,
+ * or -1 (zlib failed). */
+long lg_zs_compress(struct lg_zs *z, const uint8_t *in, size_t n, uint8_t *out, size_t cap);
+/* Inflate the next piece *in[0, *n) of a compressed message (advancing both)
+ * into out[0, cap), *got = bytes written; with end (the message's last
+ * frame, all of it handed in) the 00 00 ff ff tail is fed after it. Returns 1
+ * when called again it may produce more, 0 when the piece (and with end, the
+ * message) is done, -1 on invalid data (*why says what). */
+int lg_zs_inflate(struct lg_zs *z, const uint8_t **in, size_t *n, int end, uint8_t *out, size_t cap,
+                  size_t *got, const char **why);
 
 /* ---- modes --------------------------------------------------------------------- */
 

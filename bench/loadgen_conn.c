@@ -44,7 +44,10 @@ void lg_conn_close(lg_conn *c, int send_close) {
 int lg_conn_start(int ep, lg_conn *c, const lg_opts *o) {
   uint8_t raw[16];
   char key[32];
+  char ext[WSC__PMD_MAX_HEADER + 40] = "";
   c->fd = -1;
+  c->deflate = (uint8_t)o->deflate;
+  c->pmd = 0;
   c->state = LG_DEAD;
   c->events = 0;
   c->hs_len = c->hs_off = 0;
@@ -57,11 +60,21 @@ int lg_conn_start(int ep, lg_conn *c, const lg_opts *o) {
     lg_error(c->id, "cannot compute the accept key");
     return -1;
   }
+  if (o->deflate != LG_DEFLATE_OFF) {
+    wsc__pmd_offer offer;
+    char v[WSC__PMD_MAX_HEADER];
+    lg_pmd_offer(o->deflate, &offer);
+    if (wsc__pmd_offer_build(&offer, v, sizeof v) < 0) {
+      lg_error(c->id, "cannot build the permessage-deflate offer");
+      return -1;
+    }
+    snprintf(ext, sizeof ext, "Sec-WebSocket-Extensions: %s\r\n", v);
+  }
   int len = snprintf(c->hs, sizeof c->hs,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     o->path, o->port, key);
+                     "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                     o->path, o->port, key, ext);
   if (len <= 0 || (size_t)len >= sizeof c->hs) {
     lg_error(c->id, "request too long");
     return -1;
@@ -138,10 +151,32 @@ static int check_response(lg_conn *c, size_t head) {
     lg_error(c->id, "missing Upgrade: websocket");
     return -1;
   }
-  if (find_header(p, end, "sec-websocket-extensions:", &v, &vlen)) {
-    lg_error(c->id, "server accepted an extension that was not offered");
+  int has_ext = find_header(p, end, "sec-websocket-extensions:", &v, &vlen);
+  if (c->deflate == LG_DEFLATE_OFF) {
+    if (has_ext) {
+      lg_error(c->id, "server accepted an extension that was not offered");
+      return -1;
+    }
+    return 0;
+  }
+  /* Offered permessage-deflate: a run that silently goes uncompressed would
+   * measure the wrong thing, so a refusal is an error. */
+  wsc__pmd_offer offer;
+  const char *why = NULL;
+  lg_pmd_offer(c->deflate, &offer);
+  int rc = has_ext ? wsc__pmd_client_accept(&offer, v, vlen, &c->pmd_params, &why) : 0;
+  if (rc == 0) {
+    lg_error(c->id, "the server did not accept permessage-deflate (%s)",
+             has_ext ? "not in its Sec-WebSocket-Extensions" : "no Sec-WebSocket-Extensions");
     return -1;
   }
+  if (rc < 0) {
+    lg_error(c->id, "bad permessage-deflate response: %s", why ? why : "?");
+    return -1;
+  }
+  /* We said we would not keep context: do as said, whatever was answered. */
+  if (c->deflate == LG_DEFLATE_NO_TAKEOVER) c->pmd_params.client_no_context_takeover = 1;
+  c->pmd = 1;
   return 0;
 }
 

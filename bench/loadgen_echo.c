@@ -8,7 +8,20 @@
  * plus that shared tail, sent K at a time with writev. Echoes arrive in order
  * on a connection, so the expected message is always the pattern with the
  * next sequence number: one memcmp per received piece, no copy. A connection
- * is refilled to K in flight once at most K/2 remain (see top_up). */
+ * is refilled to K in flight once at most K/2 remain (see top_up).
+ *
+ * --payload json: the pattern is JSON-like text (loadgen_json.c) and the
+ * sequence number sits inside it, at LG_JSON_SEQ_OFF; the head then carries
+ * the payload up to the sequence's end.
+ *
+ * --deflate: messages must differ from each other, or context takeover would
+ * compress each to a reference to the last one. A pool of distinct messages
+ * (shared by all connections) is drawn from in turn, each with its sequence
+ * number; every message is compressed on its own (zlib stream per
+ * connection, reused), masked into the connection's send buffer and written
+ * from there. Echoes with RSV1 are inflated piece by piece into one shared
+ * buffer and compared with the expected message as they come. Nothing is
+ * allocated per message. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +32,16 @@
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "proto/mask.h"
 
 #define MAX_PENDING_OPENS 128 /* handshakes in progress at once */
 #define RBUF_SIZE (256 * 1024)
 #define MAX_READS_PER_EVENT 8
 #define IOV_BATCH 512
+#define IBUF_SIZE 16384             /* inflated output compared per step */
+#define POOL_BYTES (4u << 20)       /* --deflate: at most this much of distinct messages */
+#define POOL_MAX 256                /* ... and at most this many */
+#define MAX_FRAME_HEAD 14           /* 10-byte header + mask key */
 
 typedef struct echo_run {
   const lg_opts *o;
@@ -31,14 +49,25 @@ typedef struct echo_run {
   lg_conn *conns;
   uint8_t opcode;     /* 1 text, 2 binary */
   size_t hdr_size;    /* 2, 4 or 10 */
-  size_t head_len;    /* hdr_size + 4 + LG_SEQ_LEN */
-  size_t frame_len;   /* head_len + size - LG_SEQ_LEN */
+  size_t seq_off;     /* where the sequence number is in the payload */
+  size_t pre;         /* seq_off + LG_SEQ_LEN: payload bytes carried by each head */
+  size_t head_len;    /* hdr_size + 4 + pre */
+  size_t frame_len;   /* head_len + size - pre */
   int sending;        /* new messages may be queued */
   int measuring;      /* completed messages count */
   uint64_t msgs;
   uint64_t bytes;
   lg_hist hist;
   uint8_t *rbuf;
+  /* --deflate */
+  uint8_t *pool;      /* [pool_n * size] distinct messages */
+  size_t pool_n;
+  uint8_t *msg;       /* [size] the message being compressed */
+  uint8_t *zout;      /* [zcap] its compressed form */
+  size_t zcap;
+  uint8_t *ibuf;      /* [IBUF_SIZE] inflated echo being compared */
+  uint64_t tx_payload, tx_wire; /* compressed messages sent: payload and wire bytes */
+  uint64_t rx_payload, rx_wire; /* ... and received */
 } echo_run;
 
 /* Write seq as 16 lowercase hex digits to out. */
@@ -70,6 +99,18 @@ static void fill_pattern(uint8_t *p, size_t n, uint32_t seed, int text, int utf8
   }
 }
 
+/* --deflate: the pool message c sends as its message seq (without the
+ * sequence number). */
+static const uint8_t *pool_msg(const echo_run *r, const lg_conn *c, uint64_t seq) {
+  return r->pool + (size_t)((seq + (uint64_t)c->id * 7u) % r->pool_n) * r->o->size;
+}
+
+/* c->expect becomes message seq. */
+static void expect_msg(const echo_run *r, lg_conn *c, uint64_t seq) {
+  if (r->pool) memcpy(c->expect, pool_msg(r, c, seq), r->o->size);
+  put_seq(c->expect + r->seq_off, seq);
+}
+
 /* The pre-built head of frame seq (its slot is seq % inflight). */
 static uint8_t *head_of(const echo_run *r, lg_conn *c, uint64_t seq) {
   return c->heads + (size_t)(seq % (uint64_t)r->o->inflight) * LG_HEAD_STRIDE;
@@ -84,14 +125,22 @@ static int echo_conn_init(echo_run *r, lg_conn *c) {
   c->expect = malloc(s);
   c->masked = malloc(s);
   if (!c->sent_ns || !c->heads || !c->expect || !c->masked) return -1;
-  fill_pattern(c->expect + LG_SEQ_LEN, s - LG_SEQ_LEN, (uint32_t)c->id + 1, r->o->text, r->o->utf8);
-  put_seq(c->expect, 0);
+  if (r->pool) {
+    c->wcap = k * (r->zcap + MAX_FRAME_HEAD);
+    c->wbuf = malloc(c->wcap);
+    if (!c->wbuf) return -1;
+  } else if (r->o->json) {
+    lg_json_fill(c->expect, s, (uint32_t)c->id + 1);
+  } else {
+    fill_pattern(c->expect + LG_SEQ_LEN, s - LG_SEQ_LEN, (uint32_t)c->id + 1, r->o->text, r->o->utf8);
+  }
+  expect_msg(r, c, 0);
   return 0;
 }
 
 /* Once the mask is known (lg_conn_start draws it): the masked tail. */
 static void echo_conn_mask(echo_run *r, lg_conn *c) {
-  for (size_t i = LG_SEQ_LEN; i < r->o->size; i++) c->masked[i] = c->expect[i] ^ c->mask[i & 3];
+  for (size_t i = r->pre; i < r->o->size; i++) c->masked[i] = c->expect[i] ^ c->mask[i & 3];
 }
 
 /* Queue the next message of c: build its head in its slot and stamp it. */
@@ -113,16 +162,87 @@ static void queue_one(echo_run *r, lg_conn *c, uint64_t now) {
   }
   memcpy(h + i, c->mask, 4);
   i += 4;
-  put_seq(h + i, seq);
-  for (size_t j = 0; j < LG_SEQ_LEN; j++) h[i + j] ^= c->mask[j & 3];
+  memcpy(h + i, c->expect, r->seq_off);
+  put_seq(h + i + r->seq_off, seq);
+  for (size_t j = 0; j < r->pre; j++) h[i + j] ^= c->mask[j & 3];
   c->sent_ns[seq % (uint64_t)r->o->inflight] = now;
+}
+
+/* --deflate: compress the next message of c and append it, framed with RSV1
+ * and masked, to c's send buffer. Returns 0 or -1 after an error (c closed). */
+static int queue_compressed(echo_run *r, lg_conn *c, uint64_t now) {
+  uint64_t seq = c->next_send++;
+  size_t size = r->o->size;
+  memcpy(r->msg, pool_msg(r, c, seq), size);
+  put_seq(r->msg + r->seq_off, seq);
+  long zl = lg_zs_compress(c->zs, r->msg, size, r->zout, r->zcap);
+  if (zl < 0) {
+    lg_error(c->id, "compressing message %llu failed", (unsigned long long)seq);
+    lg_conn_close(c, 0);
+    return -1;
+  }
+  if (c->wpos > 0) { /* drop what was written */
+    memmove(c->wbuf, c->wbuf + c->wpos, c->wlen - c->wpos);
+    c->wlen -= c->wpos;
+    c->wpos = 0;
+  }
+  uint64_t len = (uint64_t)zl;
+  if (c->wlen + MAX_FRAME_HEAD + len > c->wcap) { /* at most K frames of zcap: cannot happen */
+    lg_error(c->id, "send buffer overflow");
+    lg_conn_close(c, 0);
+    return -1;
+  }
+  uint8_t *h = c->wbuf + c->wlen;
+  size_t i = 0;
+  h[i++] = (uint8_t)(0x80 | 0x40 | r->opcode);
+  if (len < 126) {
+    h[i++] = (uint8_t)(0x80 | len);
+  } else if (len < 65536) {
+    h[i++] = 0x80 | 126;
+    h[i++] = (uint8_t)(len >> 8);
+    h[i++] = (uint8_t)len;
+  } else {
+    h[i++] = 0x80 | 127;
+    for (int b = 7; b >= 0; b--) h[i++] = (uint8_t)(len >> (8 * b));
+  }
+  memcpy(h + i, c->mask, 4);
+  i += 4;
+  wsc__mask_copy(h + i, r->zout, (size_t)len, c->mask, 0);
+  c->wlen += i + (size_t)len;
+  c->sent_ns[seq % (uint64_t)r->o->inflight] = now;
+  r->tx_payload += size;
+  r->tx_wire += len;
+  return 0;
+}
+
+/* --deflate: write c's send buffer until done or EAGAIN. Returns 0 or -1
+ * after an error (c closed). */
+static int flush_compressed(echo_run *r, lg_conn *c) {
+  while (c->wpos < c->wlen) {
+    ssize_t w = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        lg_conn_watch(r->ep, c, EPOLLIN | EPOLLOUT);
+        return 0;
+      }
+      lg_error(c->id, "write: %s", strerror(errno));
+      lg_conn_close(c, 0);
+      return -1;
+    }
+    c->wpos += (size_t)w;
+  }
+  c->wpos = c->wlen = 0;
+  lg_conn_watch(r->ep, c, EPOLLIN);
+  return 0;
 }
 
 /* Write the queued frames of c with writev until done or EAGAIN. Returns 0
  * or -1 after an error (c closed). */
 static int flush(echo_run *r, lg_conn *c) {
+  if (r->pool) return flush_compressed(r, c);
   struct iovec iov[IOV_BATCH];
-  size_t tail_len = r->o->size - LG_SEQ_LEN;
+  size_t tail_len = r->o->size - r->pre;
   while (c->wseq < c->next_send) {
     int n = 0;
     size_t off = c->woff;
@@ -135,7 +255,7 @@ static int flush(echo_run *r, lg_conn *c) {
         off -= r->head_len;
       }
       if (tail_len > off) {
-        iov[n].iov_base = c->masked + LG_SEQ_LEN + off;
+        iov[n].iov_base = c->masked + r->pre + off;
         iov[n++].iov_len = tail_len - off;
       }
     }
@@ -174,7 +294,10 @@ static int flush(echo_run *r, lg_conn *c) {
 static int top_up(echo_run *r, lg_conn *c, uint64_t now) {
   uint64_t k = (uint64_t)r->o->inflight;
   if (r->sending && c->next_send - c->next_recv <= k / 2)
-    while (c->next_send - c->next_recv < k) queue_one(r, c, now);
+    while (c->next_send - c->next_recv < k) {
+      if (!r->pool) queue_one(r, c, now);
+      else if (queue_compressed(r, c, now) != 0) return -1;
+    }
   return flush(r, c);
 }
 
@@ -191,7 +314,10 @@ static int frame_start(echo_run *r, lg_conn *c) {
   }
   c->frame_fin = b0 >> 7;
   c->frame_opcode = b0 & 0x0f;
-  if (b0 & 0x70) {
+  /* RSV1 (compressed) is allowed on the first frame of a data message once
+   * permessage-deflate is agreed, nowhere else. */
+  uint8_t rsv_ok = c->pmd && (c->frame_opcode == 1 || c->frame_opcode == 2) ? 0x40 : 0;
+  if (b0 & 0x70 & ~rsv_ok) {
     lg_error(c->id, "reserved bits set in a frame from the server (0x%02x)", b0);
     goto fatal;
   }
@@ -226,6 +352,7 @@ static int frame_start(echo_run *r, lg_conn *c) {
     c->in_msg = 1;
     c->msg_off = 0;
     c->msg_bad = 0;
+    c->msg_comp = (b0 & 0x40) != 0;
     if (c->frame_opcode != r->opcode) {
       lg_error(c->id, "echo of a %s message came back as %s", r->opcode == 1 ? "text" : "binary",
                r->opcode == 1 ? "binary" : "text");
@@ -239,7 +366,9 @@ static int frame_start(echo_run *r, lg_conn *c) {
     lg_error(c->id, "unknown data opcode %u", c->frame_opcode);
     goto fatal;
   }
-  if (c->frame_opcode < 8 && len > r->o->size - c->msg_off) {
+  if (c->frame_opcode < 8 && c->msg_comp) {
+    r->rx_wire += len;
+  } else if (c->frame_opcode < 8 && len > r->o->size - c->msg_off) {
     lg_error(c->id, "echo longer than the %zu bytes sent", r->o->size);
     goto fatal;
   }
@@ -251,12 +380,56 @@ fatal:
   return -1;
 }
 
+/* Payload bytes p[0, m) of the message being received (inflated if it was
+ * compressed): compare with what was sent. Returns 0 or -1 (c closed). */
+static int check_piece(echo_run *r, lg_conn *c, const uint8_t *p, size_t m) {
+  if (m > r->o->size - c->msg_off) {
+    lg_error(c->id, "echo of message %llu is longer than the %zu bytes sent",
+             (unsigned long long)c->next_recv, r->o->size);
+    lg_conn_close(c, 0);
+    return -1;
+  }
+  if (!c->msg_bad && memcmp(p, c->expect + c->msg_off, m) != 0) {
+    size_t at = 0;
+    while (at < m && p[at] == c->expect[c->msg_off + at]) at++;
+    lg_error(c->id, "echo of message %llu differs at byte %llu (0x%02x, sent 0x%02x)",
+             (unsigned long long)c->next_recv, (unsigned long long)(c->msg_off + at), p[at],
+             c->expect[c->msg_off + at]);
+    c->msg_bad = 1;
+  }
+  c->msg_off += m;
+  return 0;
+}
+
+/* Compressed bytes p[0, m) of the message being received (end: the message
+ * is complete, feed the 00 00 ff ff tail): inflate into r->ibuf and check.
+ * Bounded: every step either takes input or produces output, and the output
+ * may not exceed what was sent. Returns 0 or -1 (c closed). */
+static int inflate_piece(echo_run *r, lg_conn *c, const uint8_t *p, size_t m, int end) {
+  for (;;) {
+    size_t got = 0;
+    const char *why = NULL;
+    int rc = lg_zs_inflate(c->zs, &p, &m, end, r->ibuf, IBUF_SIZE, &got, &why);
+    if (got > 0 && check_piece(r, c, r->ibuf, got) != 0) return -1;
+    if (rc < 0) {
+      lg_error(c->id, "echo of message %llu: %s", (unsigned long long)c->next_recv, why);
+      lg_conn_close(c, 0);
+      return -1;
+    }
+    if (rc == 0) return 0;
+  }
+}
+
 /* The payload of the current frame is complete. Returns 0 or -1 (c closed). */
 static int frame_end(echo_run *r, lg_conn *c, uint64_t now) {
   c->in_frame = 0;
   c->hdr_len = 0;
   if (c->frame_opcode >= 8 || !c->frame_fin) return 0; /* ping/pong skipped; fragment */
   c->in_msg = 0;
+  if (c->msg_comp) {
+    if (inflate_piece(r, c, NULL, 0, 1) != 0) return -1;
+    r->rx_payload += c->msg_off;
+  }
   if (c->msg_off != r->o->size) {
     lg_error(c->id, "echo of message %llu is %llu bytes, not %zu", (unsigned long long)c->next_recv,
              (unsigned long long)c->msg_off, r->o->size);
@@ -269,7 +442,7 @@ static int frame_end(echo_run *r, lg_conn *c, uint64_t now) {
     lg_hist_add(&r->hist, now - c->sent_ns[c->next_recv % (uint64_t)r->o->inflight]);
   }
   c->next_recv++;
-  put_seq(c->expect, c->next_recv);
+  expect_msg(r, c, c->next_recv);
   return 0;
 }
 
@@ -297,15 +470,7 @@ static int parse(echo_run *r, lg_conn *c, const uint8_t *p, size_t n, uint64_t n
     }
     size_t m = n < c->payload_left ? n : (size_t)c->payload_left;
     if (c->frame_opcode < 8) {
-      if (!c->msg_bad && memcmp(p, c->expect + c->msg_off, m) != 0) {
-        size_t at = 0;
-        while (at < m && p[at] == c->expect[c->msg_off + at]) at++;
-        lg_error(c->id, "echo of message %llu differs at byte %llu (0x%02x, sent 0x%02x)",
-                 (unsigned long long)c->next_recv, (unsigned long long)(c->msg_off + at), p[at],
-                 c->expect[c->msg_off + at]);
-        c->msg_bad = 1;
-      }
-      c->msg_off += m;
+      if (c->msg_comp ? inflate_piece(r, c, p, m, 0) != 0 : check_piece(r, c, p, m) != 0) return -1;
     }
     p += m;
     n -= m;
@@ -336,7 +501,16 @@ static void on_readable(echo_run *r, lg_conn *c) {
  * first K messages. */
 static void on_open(echo_run *r, lg_conn *c) {
   uint64_t now = lg_now_ns();
-  echo_conn_mask(r, c);
+  if (r->pool) {
+    c->zs = c->pmd ? lg_zs_new(&c->pmd_params, r->o->level) : NULL;
+    if (!c->zs) {
+      lg_error(c->id, c->pmd ? "out of memory for zlib" : "permessage-deflate not negotiated");
+      lg_conn_close(c, 0);
+      return;
+    }
+  } else {
+    echo_conn_mask(r, c);
+  }
   if (c->hs_len > c->hs_off &&
       parse(r, c, (const uint8_t *)c->hs + c->hs_off, c->hs_len - c->hs_off, now) != 0)
     return;
@@ -345,15 +519,36 @@ static void on_open(echo_run *r, lg_conn *c) {
 
 int lg_run_echo(const lg_opts *o) {
   echo_run r = {.o = o, .opcode = o->text ? 1 : 2};
+  r.seq_off = o->json ? LG_JSON_SEQ_OFF : 0;
+  r.pre = r.seq_off + LG_SEQ_LEN;
   r.hdr_size = o->size < 126 ? 2 : o->size < 65536 ? 4 : 10;
-  r.head_len = r.hdr_size + 4 + LG_SEQ_LEN;
-  r.frame_len = r.head_len + o->size - LG_SEQ_LEN;
+  r.head_len = r.hdr_size + 4 + r.pre;
+  r.frame_len = r.head_len + o->size - r.pre;
   r.ep = lg_epoll();
   r.rbuf = malloc(RBUF_SIZE);
   r.conns = calloc((size_t)o->conns, sizeof *r.conns);
   if (r.ep < 0 || !r.rbuf || !r.conns) {
     fprintf(stderr, "wsc-loadgen: out of memory\n");
     return 2;
+  }
+  if (o->deflate != LG_DEFLATE_OFF) {
+    r.pool_n = POOL_BYTES / o->size;
+    if (r.pool_n > POOL_MAX) r.pool_n = POOL_MAX;
+    if (r.pool_n < 2) r.pool_n = 2;
+    r.zcap = lg_zs_bound(o->size);
+    r.pool = malloc(r.pool_n * o->size);
+    r.msg = malloc(o->size);
+    r.zout = malloc(r.zcap);
+    r.ibuf = malloc(IBUF_SIZE);
+    if (!r.pool || !r.msg || !r.zout || !r.ibuf) {
+      fprintf(stderr, "wsc-loadgen: out of memory\n");
+      return 2;
+    }
+    for (size_t i = 0; i < r.pool_n; i++) {
+      uint8_t *m = r.pool + i * o->size;
+      if (o->json) lg_json_fill(m, o->size, (uint32_t)i + 1);
+      else fill_pattern(m, o->size, (uint32_t)i + 1, o->text, o->utf8);
+    }
   }
   for (int i = 0; i < o->conns; i++) {
     r.conns[i].id = i;
@@ -441,10 +636,19 @@ int lg_run_echo(const lg_opts *o) {
     if (r.msgs)
       snprintf(srv_us, sizeof srv_us, "%.3f", (double)(srv1 - srv0) / 1e3 / (double)r.msgs);
   }
-  printf("RESULT mode=echo conns=%d inflight=%d size=%zu type=%s seconds=%.3f msgs=%llu "
+  /* Compression ratios (payload bytes / compressed bytes) over every
+   * compressed message of the run, each way. */
+  char zinfo[160] = "";
+  if (o->deflate != LG_DEFLATE_OFF)
+    snprintf(zinfo, sizeof zinfo, "deflate=%s level=%d tx_ratio=%.2f rx_ratio=%.2f ",
+             o->deflate == LG_DEFLATE_TAKEOVER ? "takeover" : "no-takeover", o->level,
+             r.tx_wire ? (double)r.tx_payload / (double)r.tx_wire : 0,
+             r.rx_wire ? (double)r.rx_payload / (double)r.rx_wire : 0);
+  printf("RESULT mode=echo conns=%d inflight=%d size=%zu type=%s %sseconds=%.3f msgs=%llu "
          "msgs_per_s=%.0f mb_per_s=%.2f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
          "gen_cpu_pct=%.1f server_cpu_pct=%s server_us_per_msg=%s errors=%llu\n",
-         o->conns, o->inflight, o->size, o->utf8 ? "utf8" : o->text ? "text" : "binary", secs,
+         o->conns, o->inflight, o->size,
+         o->json ? "json" : o->utf8 ? "utf8" : o->text ? "text" : "binary", zinfo, secs,
          (unsigned long long)r.msgs, secs > 0 ? (double)r.msgs / secs : 0,
          secs > 0 ? (double)r.bytes / secs / 1e6 : 0,
          (double)lg_hist_quantile(&r.hist, 0.50) / 1e3, (double)lg_hist_quantile(&r.hist, 0.99) / 1e3,
@@ -457,9 +661,15 @@ int lg_run_echo(const lg_opts *o) {
     free(r.conns[i].heads);
     free(r.conns[i].expect);
     free(r.conns[i].masked);
+    free(r.conns[i].wbuf);
+    lg_zs_free(r.conns[i].zs);
   }
   free(r.conns);
   free(r.rbuf);
+  free(r.pool);
+  free(r.msg);
+  free(r.zout);
+  free(r.ibuf);
   close(r.ep);
   return lg_errors() || r.msgs == 0 ? 1 : 0;
 }

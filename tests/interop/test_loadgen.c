@@ -84,3 +84,63 @@ TEST(loadgen_reports_broken_server) {
   CHECK_INT(result_field(result, "errors"), >, 0);
   peer_stop(&p);
 }
+
+/* --deflate against Python websockets with compression on (its defaults:
+ * 12-bit windows, which the generator must honour for its own compressor),
+ * both takeover modes: messages compressed, echoes inflated and verified,
+ * compression ratios reported and plausible for the JSON payload. */
+TEST(loadgen_deflate_python) {
+  if (!have_loadgen()) return;
+  peer_proc p;
+  int port = peer_start_py(&p, "py_server.py", "--mode", "echo", "--deflate", NULL);
+  CHECK_INT(port, >, 0);
+  static const char *const modes[] = {"takeover", "no-takeover"};
+  for (int i = 0; i < 2; i++) {
+    char args[256], result[1024];
+    snprintf(args, sizeof args,
+             "echo -c 3 -k 2 -s 4096 --payload json --deflate %s -d 0.5 -w 0.1", modes[i]);
+    int rc = run_loadgen(port, args, result, sizeof result);
+    CHECK_EQ(rc, 0);
+    char want[64];
+    snprintf(want, sizeof want, " deflate=%s ", modes[i]);
+    CHECK(strstr(result, want) != NULL);
+    CHECK_INT(result_field(result, "msgs"), >, 0);
+    CHECK_EQ(result_field(result, "errors"), 0);
+    /* tx_ratio=N.NN: the integer part; JSON records compress at least 2x */
+    CHECK_INT(result_field(result, "tx_ratio"), >=, 2);
+    CHECK_INT(result_field(result, "rx_ratio"), >=, 2);
+  }
+  /* A message over 64 KiB (several inflate steps per echo) and the idle
+   * mode's one compressed exchange per connection. */
+  char result[1024];
+  int rc = run_loadgen(port, "echo -c 2 -k 2 -s 70000 --payload json --deflate -d 0.3 -w 0.1",
+                       result, sizeof result);
+  CHECK_EQ(rc, 0);
+  CHECK_EQ(result_field(result, "errors"), 0);
+  rc = run_loadgen(port, "idle -c 20 --hold 0.1 -s 4096 --payload json --deflate no-takeover",
+                   result, sizeof result);
+  CHECK_EQ(rc, 0);
+  CHECK(strstr(result, " deflate=no-takeover ") != NULL);
+  CHECK_EQ(result_field(result, "held"), 20);
+  CHECK_EQ(result_field(result, "errors"), 0);
+  peer_stop(&p);
+}
+
+/* A server that does not accept permessage-deflate: the run must fail
+ * loudly, not measure uncompressed traffic. */
+TEST(loadgen_deflate_refused) {
+  if (!have_loadgen()) return;
+  peer_proc p;
+  int port = peer_start_py(&p, "py_server.py", "--mode", "echo", "--no-deflate", NULL);
+  CHECK_INT(port, >, 0);
+  char result[1024];
+  int rc = run_loadgen(port, "echo -c 2 -k 1 -s 4096 --payload json --deflate -d 0.3 -w 0.1",
+                       result, sizeof result);
+  CHECK_INT(rc, !=, 0);
+  CHECK_INT(result_field(result, "errors"), >, 0);
+  CHECK_EQ(result_field(result, "msgs"), 0);
+  rc = run_loadgen(port, "idle -c 2 --hold 0.1 --deflate", result, sizeof result);
+  CHECK_INT(rc, !=, 0);
+  CHECK_INT(result_field(result, "errors"), >, 0);
+  peer_stop(&p);
+}
