@@ -148,6 +148,8 @@ static void usage(FILE *f) {
         "             --payload json: 4 KiB-style JSON records as text (-s >= 64).\n"
         "  idle       open -c N connections (handshakes done), print `ALL_OPEN`, hold them\n"
         "             --hold seconds, close. With --server-pid, the server's VmRSS growth.\n"
+        "             --base B: open B connections first and take the baseline RSS then, so\n"
+        "             the figure is the cost of the other N-B (one-time costs excluded).\n"
         "  handshake  -c C concurrent loops of connect, upgrade, Close, wait for EOF,\n"
         "             for -d seconds after -w seconds of warm-up.\n"
         "  --server-pid PID   also report the server's CPU time over the measured window\n"
@@ -232,6 +234,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--hold") == 0) {
       if (parse_double(v, &d)) goto bad;
       o.hold = d;
+    } else if (strcmp(a, "--base") == 0) {
+      if (parse_long(v, 0, INT_MAX, &n)) goto bad;
+      o.base = (int)n;
     } else if (strcmp(a, "--server-pid") == 0) {
       if (parse_long(v, 1, INT_MAX, &n)) goto bad;
       o.server_pid = (pid_t)n;

@@ -32,6 +32,7 @@ typedef struct lg_opts {
   double seconds;    /* -d: measured seconds (echo, handshake) */
   double warmup;     /* -w: seconds run before measuring (echo, handshake) */
   double hold;       /* --hold: seconds the idle connections stay open */
+  int base;          /* --base: idle connections opened before the baseline RSS */
   int text;          /* --text: text messages (ASCII unless utf8) */
   int utf8;          /* --utf8: text messages of multi-byte UTF-8 */
   int json;          /* --payload json: text messages of JSON-like records (see loadgen_json.c) */
