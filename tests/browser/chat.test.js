@@ -28,27 +28,14 @@ const http = require('node:http');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.WSC_CHROMIUM || '/usr/bin/chromium';
+const browserlib = require('./browser.js');
 const STEP_MS = 20000; // any one expected change on a page (generous: CI machines are busy)
 
-function argValue(name, dflt) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
+const { argValue } = browserlib;
 const WSC = path.resolve(argValue('--wsc', path.join(ROOT, 'build', 'wsc')));
 const SCREENSHOT = argValue('--screenshot', process.env.WSC_CHAT_SCREENSHOT || '');
 
-let playwright;
-try {
-  playwright = require('playwright-core');
-} catch (e) {
-  console.error('chat.test.js: playwright-core is not installed (scripts/setup runs npm ci in tests/browser)');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`chat.test.js: no Chromium at ${CHROMIUM} (scripts/setup installs Debian's chromium)`);
-  process.exit(77);
-}
+const playwright = browserlib.requirePlaywright('chat.test.js');
 
 /* ---- processes ------------------------------------------------------------ */
 
@@ -119,12 +106,8 @@ function startServer(listen) {
 
 /* ---- pages -------------------------------------------------------------- */
 
-async function launch() {
-  return playwright.chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+function launch() {
+  return browserlib.launch(playwright);
 }
 
 async function openPage(browser, url, viewport) {

@@ -25,31 +25,17 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.WSC_CHROMIUM || '/usr/bin/chromium';
+const browserlib = require('./browser.js');
 const STEP_MS = 20000; // any one expected event (generous: CI machines are busy)
 const PAGE_DIR = path.join(__dirname, 'echo_page');
 
-function argValue(name, dflt) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
+const { argValue } = browserlib;
 const SERVER = path.resolve(argValue('--server', path.join(ROOT, 'build', 'tests', 'browser', 'browser_echo_server')));
 
-let playwright;
-try {
-  playwright = require('playwright-core');
-} catch (e) {
-  console.error('echo.test.js: playwright-core is not installed (scripts/setup runs npm ci in tests/browser)');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`echo.test.js: no Chromium at ${CHROMIUM} (scripts/setup installs Debian's chromium)`);
-  process.exit(77);
-}
+const playwright = browserlib.requirePlaywright('echo.test.js');
 
 /* ---- the server process ---------------------------------------------------- */
 
@@ -112,12 +98,8 @@ function waitLine(child, prefix) {
 /* Lines from index i on (what happened since a mark). */
 function linesFrom(child, i) { return child.lines.slice(i); }
 
-async function launch() {
-  return playwright.chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+function launch() {
+  return browserlib.launch(playwright);
 }
 
 async function openPage(browser, url) {
