@@ -24,6 +24,7 @@
 #define READS_PER_EVENT 4       /* full 64 KiB reads before yielding to others */
 
 static void interest(wsc__tcp *t);
+static void end(wsc__tcp *t, int status);
 
 /* ---- connecting (client) ------------------------------------------------ */
 
@@ -275,6 +276,12 @@ static int send_now(wsc__tcp *t, const uint8_t *a, size_t alen, uint64_t apay, c
     }
   }
   if (release) release((void *)b, arg);
+  if (rc && (w > 0 || alen)) {
+    /* out of memory with part of the stream gone or bytes already accepted
+     * (the cork) lost: the byte stream is broken, so is the connection */
+    t->connected = 0;
+    rc = WSC_ECLOSED;
+  }
   if (t->wq) interest(t);
   return rc;
 }
@@ -417,9 +424,12 @@ void wsc__tcp_uncork(wsc__tcp *t) {
     reset_cork(p);
     return;
   }
-  send_now(t, p->cork, p->cork_len, p->cork_payload, NULL, 0, 0, NULL, NULL);
+  int rc = send_now(t, p->cork, p->cork_len, p->cork_payload, NULL, 0, 0, NULL, NULL);
   reset_cork(p);
-  if (!t->wq) drained(t);
+  if (rc)
+    end(t, WSC_ENOMEM); /* the stream is broken (send_now): fail the connection */
+  else if (!t->wq)
+    drained(t);
 }
 
 /* ---- reading and events -------------------------------------------------- */
