@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "proto/frame.h"
 #include "proto/mask.h"
 
 #define MAX_PENDING_OPENS 128 /* handshakes in progress at once */
@@ -148,20 +149,7 @@ static void queue_one(echo_run *r, lg_conn *c, uint64_t now) {
   uint64_t seq = c->next_send++;
   uint8_t *h = head_of(r, c, seq);
   uint64_t len = r->o->size;
-  size_t i = 0;
-  h[i++] = (uint8_t)(0x80 | r->opcode);
-  if (len < 126) {
-    h[i++] = (uint8_t)(0x80 | len);
-  } else if (len < 65536) {
-    h[i++] = 0x80 | 126;
-    h[i++] = (uint8_t)(len >> 8);
-    h[i++] = (uint8_t)len;
-  } else {
-    h[i++] = 0x80 | 127;
-    for (int b = 7; b >= 0; b--) h[i++] = (uint8_t)(len >> (8 * b));
-  }
-  memcpy(h + i, c->mask, 4);
-  i += 4;
+  size_t i = wsc__frame_write_header(h, 1, 0, r->opcode, len, c->mask);
   memcpy(h + i, c->expect, r->seq_off);
   put_seq(h + i + r->seq_off, seq);
   for (size_t j = 0; j < r->pre; j++) h[i + j] ^= c->mask[j & 3];
@@ -193,20 +181,7 @@ static int queue_compressed(echo_run *r, lg_conn *c, uint64_t now) {
     return -1;
   }
   uint8_t *h = c->wbuf + c->wlen;
-  size_t i = 0;
-  h[i++] = (uint8_t)(0x80 | 0x40 | r->opcode);
-  if (len < 126) {
-    h[i++] = (uint8_t)(0x80 | len);
-  } else if (len < 65536) {
-    h[i++] = 0x80 | 126;
-    h[i++] = (uint8_t)(len >> 8);
-    h[i++] = (uint8_t)len;
-  } else {
-    h[i++] = 0x80 | 127;
-    for (int b = 7; b >= 0; b--) h[i++] = (uint8_t)(len >> (8 * b));
-  }
-  memcpy(h + i, c->mask, 4);
-  i += 4;
+  size_t i = wsc__frame_write_header(h, 1, WSC__RSV1, r->opcode, len, c->mask);
   wsc__mask_copy(h + i, r->zout, (size_t)len, c->mask, 0);
   c->wlen += i + (size_t)len;
   c->sent_ns[seq % (uint64_t)r->o->inflight] = now;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "proto/frame.h"
 #include "proto/mask.h"
 
 #define MAX_PENDING_OPENS 128
@@ -54,20 +55,7 @@ static int send_one(idle_msg *im, lg_conn *c) {
   }
   uint64_t len = (uint64_t)zl;
   uint8_t *h = c->wbuf; /* the receive buffer, not in use yet */
-  size_t i = 0;
-  h[i++] = (uint8_t)(0x80 | 0x40 | (im->o->text ? 1 : 2));
-  if (len < 126) {
-    h[i++] = (uint8_t)(0x80 | len);
-  } else if (len < 65536) {
-    h[i++] = 0x80 | 126;
-    h[i++] = (uint8_t)(len >> 8);
-    h[i++] = (uint8_t)len;
-  } else {
-    h[i++] = 0x80 | 127;
-    for (int b = 7; b >= 0; b--) h[i++] = (uint8_t)(len >> (8 * b));
-  }
-  memcpy(h + i, c->mask, 4);
-  i += 4;
+  size_t i = wsc__frame_write_header(h, 1, WSC__RSV1, (im->o->text ? 1 : 2), len, c->mask);
   wsc__mask_copy(h + i, im->zout, (size_t)len, c->mask, 0);
   ssize_t n = send(c->fd, h, i + (size_t)len, MSG_NOSIGNAL);
   if (n != (ssize_t)(i + (size_t)len)) {
