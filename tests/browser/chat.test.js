@@ -22,7 +22,6 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
@@ -39,55 +38,14 @@ const playwright = browserlib.requirePlaywright('chat.test.js');
 
 /* ---- processes ------------------------------------------------------------ */
 
-const children = new Set();
-function stopAll() {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-}
-process.on('exit', stopAll);
-
-/* Starts a child; resolves with it once a stdout line matches re (the match
- * in child.match). Its later lines are kept in child.lines. */
 function startChild(cmd, args, re, what) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.add(child);
-    child.lines = [];
-    child.waiters = [];
-    let buf = '';
-    let started = false;
-    const timer = setTimeout(() => { if (!started) reject(new Error(`${what}: no start line in ${STEP_MS} ms`)); }, STEP_MS);
-    child.stdout.on('data', (d) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        child.lines.push(line);
-        child.waiters = child.waiters.filter((w) => !w(line));
-        const m = !started && line.match(re);
-        if (m) { started = true; clearTimeout(timer); child.match = m; resolve(child); }
-      }
-    });
-    child.on('exit', (code, sig) => {
-      children.delete(child);
-      if (!started) { clearTimeout(timer); reject(new Error(`${what} exited (${code ?? sig}) before starting`)); }
-    });
-  });
+  return browserlib.startChild(cmd, args, re, what, STEP_MS, 'pipe');
 }
 
 /* Resolves when the child prints a line containing text (also one already
  * printed); rejects after STEP_MS. */
 function waitLine(child, text) {
-  if (child.lines.some((l) => l.includes(text))) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line with ${JSON.stringify(text)}; got:\n${child.lines.join('\n')}`)), STEP_MS);
-    child.waiters.push((line) => {
-      if (!line.includes(text)) return false;
-      clearTimeout(timer);
-      resolve();
-      return true;
-    });
-  });
+  return browserlib.waitLine(child, text, STEP_MS);
 }
 
 /* SIGTERM, then resolves with the exit code (SIGKILL after 5 s). */

@@ -24,7 +24,6 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -39,64 +38,17 @@ const playwright = browserlib.requirePlaywright('echo.test.js');
 
 /* ---- the server process ---------------------------------------------------- */
 
-const children = new Set();
-process.on('exit', () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); });
-
-/* Starts the server; resolves with it once it printed LISTEN (child.url).
- * Its lines are kept in child.lines. */
-function startServer(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    child.lines = [];
-    child.waiters = [];
-    child.stderrText = '';
-    let buf = '';
-    let started = false;
-    const timer = setTimeout(() => { if (!started) reject(new Error(`no LISTEN line in ${STEP_MS} ms`)); }, STEP_MS);
-    child.stderr.on('data', (d) => { child.stderrText += d.toString(); });
-    child.stdout.on('data', (d) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        child.lines.push(line);
-        child.waiters = child.waiters.filter((w) => !w(line));
-        const m = !started && line.match(/^LISTEN (\S+)/);
-        if (m) { started = true; clearTimeout(timer); child.url = m[1]; resolve(child); }
-      }
-    });
-    child.on('exit', (code, sig) => {
-      children.delete(child);
-      if (!started) {
-        clearTimeout(timer);
-        const e = new Error(`browser_echo_server exited (${code ?? sig}) before listening: ${child.stderrText.trim()}`);
-        e.exitCode = code;
-        reject(e);
-      }
-    });
-  });
+/* Starts the server; resolves with it once it printed LISTEN (child.url). */
+async function startServer(args) {
+  const child = await browserlib.startChild(SERVER, args, /^LISTEN (\S+)/, 'browser_echo_server', STEP_MS);
+  child.url = child.match[1];
+  return child;
 }
 
-/* Resolves with the first line (already printed or to come) starting with
- * prefix; rejects after STEP_MS. */
-function waitLine(child, prefix) {
-  const seen = child.lines.find((l) => l.startsWith(prefix));
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line starting ${JSON.stringify(prefix)}; got:\n${child.lines.join('\n')}`)), STEP_MS);
-    child.waiters.push((line) => {
-      if (!line.startsWith(prefix)) return false;
-      clearTimeout(timer);
-      resolve(line);
-      return true;
-    });
-  });
+/* The first line starting with prefix printed from line index `from` on. */
+function waitLine(child, prefix, from) {
+  return browserlib.waitLine(child, (l) => l.startsWith(prefix), STEP_MS, from);
 }
-
-/* Lines from index i on (what happened since a mark). */
-function linesFrom(child, i) { return child.lines.slice(i); }
 
 function launch() {
   return browserlib.launch(playwright);
@@ -129,7 +81,7 @@ async function connectAndEcho(page, server) {
   const mark = server.lines.length;
   const got = await page.evaluate((p) => window.echoConnect(p), ['wsc-echo', 'other']);
   assert.equal(got.protocol, 'wsc-echo');
-  const open = await waitLine({ lines: linesFrom(server, mark), waiters: server.waiters }, 'OPEN ');
+  const open = await waitLine(server, 'OPEN ', mark);
   assert.equal(open, `OPEN path=/echo protocol=wsc-echo extensions=${got.extensions}`,
     'the server and the page agree on protocol and extensions');
   const results = await page.evaluate((items) => window.echoExchange(items), ITEMS);
@@ -146,7 +98,7 @@ async function clientCloses(page, server) {
   assert.equal(ev.code, 4001, "the server's answer echoes the code");
   assert.equal(ev.wasClean, true);
   assert.equal(typeof ev.reason, 'string');
-  const line = await waitLine({ lines: linesFrom(server, mark), waiters: server.waiters }, 'CLOSE ');
+  const line = await waitLine(server, 'CLOSE ', mark);
   assert.equal(line, 'CLOSE code=4001 reason=bye from chromium clean=1');
 }
 
@@ -156,7 +108,7 @@ async function serverCloses(page, server) {
   await page.evaluate(() => window.echoSend('close-me 4002 bye from server'));
   const ev = await page.evaluate(() => window.echoClose());
   assert.deepEqual(ev, { code: 4002, reason: 'bye from server', wasClean: true });
-  const line = await waitLine({ lines: linesFrom(server, mark), waiters: server.waiters }, 'CLOSE ');
+  const line = await waitLine(server, 'CLOSE ', mark);
   assert.equal(line, 'CLOSE code=4002 reason=bye from server clean=1');
 }
 
