@@ -15,8 +15,6 @@
 
 #include "api/loop.h"
 #include "proto/close.h"
-#include "proto/mask.h"
-#include "proto/random.h"
 #include "proto/utf8.h"
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -659,34 +657,31 @@ int wsc_socket_send_owned(wsc_socket *ws, void *data, size_t length, int is_text
     rc = WSC_ESYNTAX;
   } else if ((rc = send_gate(ws, length)) != 0) {
     if (rc > 0) rc = 0; /* discarded and counted */
-  } else if (ws->conn.send_op) {
-    rc = WSC_EINVALIDSTATE; /* a fragmented message is open */
-  } else if (wsc__socket_tls(ws) || ws->conn.deflate || ws->conn.cfg->fragment_size) {
-    rc = send_message(ws, op, data, length); /* transformed anyway: one copy */
   } else {
-    /* one frame: its header, then the caller's bytes by reference */
-    uint8_t hdr[WSC__FRAME_MAX_HEADER], key[4];
-    const uint8_t *k = NULL;
-    if (ws->conn.cfg->role == WSC__CLIENT) {
-      rc = ws->conn.cfg->make_mask ? ws->conn.cfg->make_mask(ws, key) : wsc__random(key, 4);
-      if (rc) goto out;
-      k = key;
-      wsc__mask(data, length, key, 0);
-    }
-    size_t hl = wsc__frame_write_header(hdr, 1, 0, op, length, k);
-    rc = wsc__tcp_write(&ws->tcp, hdr, hl, 0);
-    if (rc == 0) {
-      rc = wsc__tcp_write_owned(&ws->tcp, data, length, length, release, arg);
-      release = NULL; /* the transport releases it, also on error */
-      if (rc == 0) queued_payload(ws);
-    }
-    if (rc == WSC_ENOMEM) goto out;
-    if (rc) {
-      fail(ws, rc, "could not queue a message");
-      rc = 0;
+    uint8_t hdr[WSC__FRAME_MAX_HEADER];
+    int hl = wsc__socket_tls(ws) ? 0 : wsc__conn_send_header(&ws->conn, op, data, length, hdr);
+    if (hl < 0) {
+      rc = hl;
+    } else if (hl == 0) {
+      rc = send_message(ws, op, data, length); /* transformed anyway: one copy */
+    } else {
+      /* one plain frame: its header, then the caller's bytes by reference; once
+       * the header is accepted a failure breaks the stream, so the connection */
+      rc = wsc__tcp_write(&ws->tcp, hdr, (size_t)hl, 0);
+      if (rc == 0) {
+        rc = wsc__tcp_write_owned(&ws->tcp, data, length, length, release, arg);
+        release = NULL; /* the transport releases it, also on error */
+        if (rc == 0)
+          queued_payload(ws);
+        else
+          rc = WSC_ECLOSED;
+      }
+      if (rc && rc != WSC_ENOMEM) {
+        fail(ws, rc, "could not queue a message");
+        rc = 0;
+      }
     }
   }
-out:
   if (release) release(data, arg);
   return rc;
 }

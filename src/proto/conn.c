@@ -162,6 +162,26 @@ int wsc__conn_send(wsc__conn *c, unsigned opcode, const void *data, size_t len) 
   return send_pieces(c, opcode, 0, data, len, 1);
 }
 
+int wsc__conn_send_header(wsc__conn *c, unsigned opcode, uint8_t *data, size_t len,
+                          uint8_t hdr[WSC__FRAME_MAX_HEADER]) {
+  if (opcode != WSC__OP_TEXT && opcode != WSC__OP_BINARY) return WSC_EINVAL;
+  int rc = can_send(c);
+  if (rc) return rc;
+  if (c->send_op) return WSC_EINVALIDSTATE;
+  if ((c->deflate && len >= c->deflate->threshold) ||
+      (c->cfg->fragment_size && len > c->cfg->fragment_size))
+    return 0;
+  uint8_t key[4];
+  const uint8_t *k = NULL;
+  if (c->cfg->role == WSC__CLIENT) {
+    rc = c->cfg->make_mask ? c->cfg->make_mask(c->user, key) : wsc__random(key, 4);
+    if (rc) return rc;
+    wsc__mask(data, len, key, 0);
+    k = key;
+  }
+  return (int)wsc__frame_write_header(hdr, 1, 0, opcode, len, k);
+}
+
 int wsc__conn_send_fragment(wsc__conn *c, unsigned opcode, const void *data, size_t len,
                             int fin) {
   if (opcode != WSC__OP_TEXT && opcode != WSC__OP_BINARY) return WSC_EINVAL;

@@ -139,6 +139,17 @@ int wsc__conn_recv(wsc__conn *c, uint8_t *data, size_t len, size_t *consumed);
  * message is being sent), or an error from on_send / the mask source. */
 int wsc__conn_send(wsc__conn *c, unsigned opcode, const void *data, size_t len);
 
+/* Send a whole message whose payload the caller writes itself, by reference
+ * (zero-copy sends): when it goes out as one plain frame (not compressed, not
+ * split by fragment_size), the frame header is written to hdr and, for a
+ * client, data (which the caller hands over) is masked in place; the caller
+ * then writes hdr[0 .. return value) followed by data. Returns the header
+ * length; 0 when the message would be transformed (send it with
+ * wsc__conn_send instead); or WSC_EINVAL / WSC_EINVALIDSTATE as
+ * wsc__conn_send, or an error from the mask source. */
+int wsc__conn_send_header(wsc__conn *c, unsigned opcode, uint8_t *data, size_t len,
+                          uint8_t hdr[WSC__FRAME_MAX_HEADER]);
+
 /* Send one piece of a message built in fragments: the first call starts a
  * message of the given opcode, later calls must pass the same opcode, and
  * fin = 1 ends it. Control frames may be sent in between. Same errors as

@@ -122,6 +122,40 @@ TEST(send_large_masked_payload_roundtrip) {
   free(msg);
 }
 
+/* Zero-copy sends: the header of one plain frame, the payload masked in
+ * place for a client (RFC 6455 section 5.7's masked "Hello"), and 0 whenever
+ * the message would be transformed or split. */
+TEST(send_header_for_payload_by_reference) {
+  uint8_t hdr[WSC__FRAME_MAX_HEADER];
+  peer p;
+  peer_init(&p, WSC__SERVER);
+  uint8_t hello[5] = {'H', 'e', 'l', 'l', 'o'};
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 5, hdr), 2);
+  CHECK_MEM(hdr, "\x81\x05", 2);
+  CHECK_MEM(hello, "Hello", 5); /* a server leaves the bytes alone */
+  CHECK_EQ(p.out.len, 0);       /* nothing written: that is the caller's job */
+  p.cfg.fragment_size = 4;
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 5, hdr), 0); /* would be split */
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 4, hdr), 2);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_PING, hello, 4, hdr), WSC_EINVAL);
+  CHECK_EQ(wsc__conn_send_fragment(&p.conn, WSC__OP_TEXT, "ab", 2, 0), 0);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 4, hdr), WSC_EINVALIDSTATE);
+  peer_free(&p);
+  peer_init(&p, WSC__SERVER); /* permessage-deflate: compressed from 4 bytes on */
+  const wsc__pmd_params pmd = {0, 0, 15, 15};
+  CHECK_EQ(wsc__conn_set_deflate(&p.conn, &pmd, 4), 0);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_BINARY, hello, 3, hdr), 2);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_BINARY, hello, 4, hdr), 0);
+  peer_free(&p);
+  peer_init(&p, WSC__CLIENT);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 5, hdr), 6);
+  CHECK_MEM(hdr, "\x81\x85\x37\xfa\x21\x3d", 6);
+  CHECK_MEM(hello, "\x7f\x9f\x4d\x51\x58", 5); /* masked in place */
+  CHECK_EQ(wsc__conn_close(&p.conn, 1000, NULL, 0), 0);
+  CHECK_EQ(wsc__conn_send_header(&p.conn, WSC__OP_TEXT, hello, 5, hdr), WSC_EINVALIDSTATE);
+  peer_free(&p);
+}
+
 TEST(send_auto_fragmentation) {
   peer s;
   peer_init(&s, WSC__SERVER);
