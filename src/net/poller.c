@@ -20,7 +20,6 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   wsc__poller *p = h->data;
   struct epoll_event ev[MAX_EVENTS];
   int n = epoll_wait(p->epfd, ev, MAX_EVENTS, 0);
-  p->dispatching = 1;
   for (int i = 0; i < n; i++) {
     uintptr_t who = (uintptr_t)ev[i].data.u64;
     if (who & WSC__POLL_TCP)
@@ -28,7 +27,6 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     else
       ((wsc__pollee *)who)->on_events((wsc__pollee *)who, ev[i].events);
   }
-  p->dispatching = 0;
 }
 
 static void update_poll(wsc__poller *p) {

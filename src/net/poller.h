@@ -45,7 +45,6 @@ typedef struct wsc__poller {
   size_t cork_len, cork_cap;
   uint64_t cork_payload;
   unsigned open_handles;   /* poll, timer, idle: until their close callbacks */
-  uint8_t dispatching;     /* inside on_poll: no re-entrant epoll_wait */
 } wsc__poller;
 
 /* The loop's poller, created on first use. NULL (and *err) on failure. */
