@@ -467,3 +467,33 @@ TEST(server_reuse_port) {
   wsc_loop_run(loop);
   CHECK_EQ(wsc_loop_free(loop), 0);
 }
+
+static void free_server_posted(wsc_loop *loop, void *arg) {
+  (void)loop;
+  sh_ctx *t = arg;
+  wsc_server_free(t->srv);
+  t->srv = NULL;
+}
+
+/* wsc_server_free with connections still open: they are dropped without
+ * events (the application let go of the server), the peers see 1006, and the
+ * server's memory outlives its sockets, which read its shared settings until
+ * they are released. Freed from a posted call, i.e. from the loop's poll
+ * phase, after which libuv closes the server's timers before the sockets'
+ * transports finish closing (a use after free here shows under ASan). */
+TEST(server_free_with_open_connections) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  char url[128];
+  sh_url(t, "ws", "/", url, sizeof url);
+  sh_proc *p[3];
+  for (int i = 0; i < 3; i++) p[i] = sh_py(t, "py_client.py", url, "--mode", "wait-close", NULL);
+  sh_wait_count(t, &t->opened, 3, 20, "three open events");
+  CHECK_EQ(wsc_loop_post(t->loop, free_server_posted, t), 0);
+  for (int i = 0; i < 3; i++) {
+    sh_wait_ok(t, p[i], 20);
+    CHECK_EQ(sh_count_lines(p[i], "CLOSED 1006"), 1);
+  }
+  CHECK_EQ(t->closes, 0); /* no events after the server was freed */
+  sh_finish(t);
+}
