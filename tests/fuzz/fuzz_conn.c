@@ -10,6 +10,7 @@
 #include "proto/conn.h"
 #include "proto/utf8.h"
 #include "wsc.h"
+#include "fuzz_conn_feed.h"
 
 typedef struct run {
   uint64_t story;  /* rolling hash of events */
@@ -76,19 +77,8 @@ static int feed(const wsc__conn_config *cfg, unsigned rsv, const uint8_t *in, si
   memset(r, 0, sizeof *r);
   wsc__conn_init(&c, cfg, r);
   wsc__conn_set_rsv_allowed(&c, rsv);
-  size_t off = 0, k = 0;
-  int rc = 0;
-  while (off < n && rc == 0) {
-    size_t piece = n - off;
-    if (k < ncuts) piece = 1 + cuts[k++] % (piece < 64 ? piece : 64);
-    size_t used = 0;
-    rc = wsc__conn_recv(&c, buf + off, piece, &used);
-    if (used > piece || (rc == 0 && used != piece)) __builtin_trap();
-    off += piece;
-  }
+  int rc = fuzz_conn_feed(&c, buf, n, cuts, ncuts);
   if (rc) {
-    if (rc != WSC_EPROTO && rc != WSC_EBADDATA && rc != WSC_ETOOBIG) __builtin_trap();
-    if (c.error != rc || !c.error_msg || !c.close_sent) __builtin_trap();
     size_t used = 1;
     if (wsc__conn_recv(&c, buf, n, &used) != rc || used != 0) __builtin_trap(); /* sticky */
   }

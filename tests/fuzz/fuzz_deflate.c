@@ -14,6 +14,7 @@
 #include "proto/deflate.h"
 #include "proto/utf8.h"
 #include "wsc.h"
+#include "fuzz_conn_feed.h"
 
 #define MAX_MESSAGE 65536
 
@@ -75,20 +76,7 @@ static int feed(const wsc__conn_config *cfg, const wsc__pmd_params *pm, const ui
   r->msg = malloc(MAX_MESSAGE);
   wsc__conn_init(&c, cfg, r);
   if (wsc__conn_set_deflate(&c, pm, 0) != 0) __builtin_trap();
-  size_t off = 0, k = 0;
-  int rc = 0;
-  while (off < n && rc == 0) {
-    size_t piece = n - off;
-    if (k < ncuts) piece = 1 + cuts[k++] % (piece < 64 ? piece : 64);
-    size_t used = 0;
-    rc = wsc__conn_recv(&c, buf + off, piece, &used);
-    if (used > piece || (rc == 0 && used != piece)) __builtin_trap();
-    off += piece;
-  }
-  if (rc) {
-    if (rc != WSC_EPROTO && rc != WSC_EBADDATA && rc != WSC_ETOOBIG) __builtin_trap();
-    if (c.error != rc || !c.error_msg || !c.close_sent) __builtin_trap();
-  }
+  int rc = fuzz_conn_feed(&c, buf, n, cuts, ncuts);
   size_t peak;
   wsc__conn_deflate_memory(&c, &peak);
   /* deflate at 15 bits (~262 KiB) + inflate (~40 KiB) + a window copy */
