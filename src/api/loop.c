@@ -1,9 +1,10 @@
 /* loop.c - wsc_loop: a uv_loop_t plus what wsc keeps per loop (a read buffer
- * shared by every socket of the loop, the count of attached sockets, and the
- * queue of calls posted from other threads). */
+ * shared by every socket of the loop, spare message buffers, the count of
+ * attached sockets, and the queue of calls posted from other threads). */
 #include "api/loop.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "net/poller.h"
 #include "wsc.h"
@@ -67,9 +68,35 @@ static int make(uv_loop_t *uv, int owned, wsc_loop **out) {
   return 0;
 }
 
+int wsc__loop_buffer_reserve(wsc_loop *l, wsc__buf *b, size_t extra) {
+  if (!b->data) {
+    wsc__buf *best = NULL;
+    for (int i = 0; i < WSC__SPARE_BUFS; i++)
+      if (l->spare[i].data && (!best || l->spare[i].cap > best->cap)) best = &l->spare[i];
+    if (best) {
+      *b = *best;
+      b->len = 0;
+      memset(best, 0, sizeof *best);
+    }
+  }
+  return wsc__buf_reserve(b, extra);
+}
+
+void wsc__loop_buffer_give(wsc_loop *l, wsc__buf *b) {
+  for (int i = 0; b->data && b->cap <= WSC__SPARE_MAX && i < WSC__SPARE_BUFS; i++) {
+    if (!l->spare[i].data) {
+      l->spare[i] = *b;
+      memset(b, 0, sizeof *b);
+      return;
+    }
+  }
+  wsc__buf_free(b);
+}
+
 static void release(wsc_loop *l) {
   run_posted(&l->async); /* nothing posted is lost silently: run it */
   uv_mutex_destroy(&l->mu);
+  for (int i = 0; i < WSC__SPARE_BUFS; i++) wsc__buf_free(&l->spare[i]);
   free(l->readbuf);
   free(l->plainbuf);
   free(l);

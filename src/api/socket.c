@@ -50,7 +50,7 @@ void wsc__socket_release(wsc_socket *ws) {
   wsc__socket_ext *x = ws->ext;
   if (x) {
     wsc__tls_free(&x->tls);
-    wsc__buf_free(&x->msg);
+    wsc__loop_buffer_give(loop, &x->msg);
     wsc__blob_file_discard(&x->spill);
     free(x->more);
     free(x->protocol);
@@ -288,6 +288,30 @@ static int spill(wsc_socket *ws, const wsc__event *e) {
   return gone;
 }
 
+/* Room in x->msg for `now` bytes and the rest of the frame (`ahead`), but
+ * never for more than twice what has arrived (plus a read): a peer
+ * announcing a huge frame gets no memory for bytes it has not sent. */
+static int make_room(wsc_socket *ws, wsc__socket_ext *x, size_t now, uint64_t ahead) {
+  size_t have = x->msg.len + now;
+  if (ahead > have + WSC__READ_BUFFER) ahead = have + WSC__READ_BUFFER;
+  return wsc__loop_buffer_reserve(ws->cfg->loop, &x->msg, now + (size_t)ahead);
+}
+
+/* Add a piece to the message assembled in x->msg. A piece that was read
+ * straight into place (tcp_read_into) is there already. */
+static int assemble(wsc_socket *ws, wsc__socket_ext *x, const wsc__event *e) {
+  if (x->msg.data && e->data == x->msg.data + x->msg.len) {
+    x->msg.len += e->len;
+    return 0;
+  }
+  if (e->len == 0) return 0;
+  int rc = make_room(ws, x, e->len, wsc__conn_payload_ahead(&ws->conn));
+  if (rc) return rc;
+  memcpy(x->msg.data + x->msg.len, e->data, e->len);
+  x->msg.len += e->len;
+  return 0;
+}
+
 static int core_event(void *user, const wsc__event *e) {
   wsc_socket *ws = user;
   wsc__socket_ext *x;
@@ -305,13 +329,13 @@ static int core_event(void *user, const wsc__event *e) {
       ws->msg_text = e->opcode == WSC__OP_TEXT ? 1 : 0;
     }
     if (x->spill.open || spills(ws, e, (uint64_t)x->msg.len + e->len)) return spill(ws, e);
-    if (wsc__buf_append(&x->msg, e->data, e->len) != 0) {
+    if (assemble(ws, x, e) != 0) {
       fail(ws, WSC_ENOMEM, "out of memory assembling a message");
       return 1;
     }
     if (!e->last) return 0;
     int gone = deliver(ws, x->msg.data, x->msg.len, ws->msg_text, &x->msg, NULL);
-    if (!gone && x->msg.cap > 2 * WSC__READ_BUFFER) wsc__buf_free(&x->msg); /* don't hoard */
+    if (!gone) wsc__loop_buffer_give(ws->cfg->loop, &x->msg); /* hold nothing between messages */
     return gone;
   case WSC__EV_CLOSE:
     ws->close_code = e->code;
@@ -409,6 +433,26 @@ static void tcp_connected(wsc__tcp *t, int status, const char *message) {
 
 static void tcp_end(wsc__tcp *t, int status);
 
+/* A large payload of a message being assembled is read straight into the
+ * message's buffer (the core then unmasks and validates it there, and
+ * assemble() finds it in place): one copy fewer per byte. Not for TLS (the
+ * bytes read are ciphertext), compressed messages (the core inflates them
+ * elsewhere) or messages that may go to a file. */
+static uint8_t *tcp_read_into(wsc__tcp *t, size_t *cap) {
+  wsc_socket *ws = socket_of(t);
+  wsc__socket_ext *x = ws->ext;
+  uint64_t ahead = wsc__conn_payload_ahead(&ws->conn);
+  if (ahead < WSC__READ_BUFFER || !x || !ws->hs_done || ws->failed || ws->free_requested ||
+      wsc__socket_tls(ws) || x->spill.open ||
+      (ws->cfg->blob_threshold && ws->binary_type == WSC_BINARY_BLOB))
+    return NULL;
+  if (make_room(ws, x, 0, ahead) != 0) return NULL; /* the shared buffer then */
+  size_t room = x->msg.cap - x->msg.len;
+  if (room < WSC__READ_BUFFER) return NULL;
+  *cap = ahead < room ? (size_t)ahead : room;
+  return x->msg.data + x->msg.len;
+}
+
 static void tcp_read(wsc__tcp *t, uint8_t *data, size_t len) {
   wsc_socket *ws = socket_of(t);
   enter(ws);
@@ -476,8 +520,15 @@ static void tcp_drain(wsc__tcp *t) {
   leave(ws);
 }
 
-const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {tcp_connected, tcp_read,   tcp_end,
-                                                      tcp_closed,    tcp_drain,  on_timeout};
+const wsc__tcp_callbacks wsc__socket_tcp_callbacks = {
+    .on_connect = tcp_connected,
+    .on_read = tcp_read,
+    .read_into = tcp_read_into,
+    .on_end = tcp_end,
+    .on_closed = tcp_closed,
+    .on_drain = tcp_drain,
+    .on_timer = on_timeout,
+};
 
 /* The closing handshake from OPEN: send Close and wait for the peer's, up to
  * the close timeout. Called inside enter()/leave(). */

@@ -456,12 +456,18 @@ static void do_read(wsc__tcp *t) {
   if (!l->readbuf) l->readbuf = malloc(WSC__READ_BUFFER);
   if (!l->readbuf) return;
   for (int i = 0; i < READS_PER_EVENT && t->reading && !t->closing; i++) {
-    ssize_t n = read(t->fd, l->readbuf, WSC__READ_BUFFER);
+    size_t cap = 0;
+    uint8_t *buf = t->cb->read_into ? t->cb->read_into(t, &cap) : NULL;
+    if (!buf) {
+      buf = (uint8_t *)l->readbuf;
+      cap = WSC__READ_BUFFER;
+    }
+    ssize_t n = read(t->fd, buf, cap);
     if (n > 0) {
       int corked = wsc__tcp_cork(t);
-      t->cb->on_read(t, (uint8_t *)l->readbuf, (size_t)n);
+      t->cb->on_read(t, buf, (size_t)n);
       if (corked) wsc__tcp_uncork(t);
-      if ((size_t)n < WSC__READ_BUFFER) return;
+      if ((size_t)n < cap) return;
     } else if (n == 0) {
       end(t, 0);
       return;

@@ -35,8 +35,13 @@ typedef struct wsc__tcp_callbacks {
    * (status < 0, with a static message). Called once. */
   void (*on_connect)(struct wsc__tcp *t, int status, const char *message);
   /* Bytes arrived; they live in the loop's read buffer until the call returns
-   * (they may be modified in place). */
+   * (they may be modified in place), or where read_into said. */
   void (*on_read)(struct wsc__tcp *t, uint8_t *data, size_t len);
+  /* May be NULL. Asked before each read: a place of at least *cap bytes for
+   * the next read instead of the loop's buffer (a large payload read straight
+   * to where its message is assembled); sets *cap to at most what the owner
+   * expects, or returns NULL for the loop's buffer. */
+  uint8_t *(*read_into)(struct wsc__tcp *t, size_t *cap);
   /* The peer closed its side (status 0), or reading/writing failed (< 0). */
   void (*on_end)(struct wsc__tcp *t, int status);
   /* The transport is closed: its memory may be released. Never called from

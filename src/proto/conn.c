@@ -444,6 +444,13 @@ static int on_payload(wsc__conn *c, uint8_t *p, size_t n, size_t *used) {
   return emit(c, &ev);
 }
 
+uint64_t wsc__conn_payload_ahead(const wsc__conn *c) {
+  if (!c->in_payload || c->error || c->close_received || !c->msg_op || !c->msg_emitted ||
+      wsc__op_is_control(c->op) || (c->deflate && c->deflate->rx_msg))
+    return 0;
+  return c->remaining;
+}
+
 int wsc__conn_recv(wsc__conn *c, uint8_t *data, size_t len, size_t *consumed) {
   size_t i = 0;
   int rc = 0;

@@ -133,6 +133,14 @@ size_t wsc__conn_deflate_memory(const wsc__conn *c, size_t *peak);
  * allocation. c->error_msg then says what happened. */
 int wsc__conn_recv(wsc__conn *c, uint8_t *data, size_t len, size_t *consumed);
 
+/* Payload bytes of the data frame being read that are still to come, when
+ * the caller may read them straight to where it assembles the message (and
+ * then pass them to wsc__conn_recv there, to be unmasked and validated in
+ * place): only while reading an uncompressed data frame of a message that
+ * already produced a DATA event, so the caller holds its start. 0 otherwise.
+ * Also a size hint: inside a DATA event it is what the frame still carries. */
+uint64_t wsc__conn_payload_ahead(const wsc__conn *c);
+
 /* Send a whole text or binary message (opcode WSC__OP_TEXT or _BINARY). Text is
  * not validated here. Returns 0, WSC_EINVAL (bad opcode),
  * WSC_EINVALIDSTATE (a Close was sent, the connection failed, or a fragmented

@@ -19,7 +19,15 @@ Modes (--mode):
               once the server closes the connection
   unmasked    after the handshake send an unmasked text frame
   bad-utf8    send a text frame that is not UTF-8 (0xff 0xfe)
-  big-frame   announce a binary frame of --length bytes, send --send-bytes of it
+  big-frame   announce a binary frame of --length bytes, send --send-bytes of it;
+              with --hold print `ACKED` once the server's kernel has taken it
+              all, then wait for stdin EOF and exit
+  pieces      send --repeat messages, each as frames of the --frames sizes
+              (comma-separated; "p" is a Ping between two frames), all written
+              at once; binary, or with --text multi-byte UTF-8 split across
+              frames anywhere (--bad-at N: an invalid byte at offset N); check
+              each echo byte for byte: `ECHO <i> <length> ok|bad`, then
+              `PONGS <n>`, then Close 1000
   ping-flood  send --count pings, count the pongs (`PONGS <n>`), close 1000
   deflate-bomb  offer permessage-deflate, print `EXT <the 101's value or ->`,
               send one compressed binary message of --length zeros (10 MB:
@@ -32,12 +40,14 @@ the server ends TCP; `STATUS <n>` if the handshake was refused.
 """
 import argparse
 import base64
+import fcntl
 import os
 import select
 import signal
 import socket
 import struct
 import sys
+import termios
 import threading
 import time
 
@@ -53,14 +63,19 @@ def parse_args():
     ap.add_argument("port", type=int)
     ap.add_argument("--mode", required=True,
                     choices=["http", "slowloris", "unmasked", "bad-utf8", "big-frame",
-                             "ping-flood", "no-read", "deflate-bomb"])
+                             "ping-flood", "no-read", "deflate-bomb", "pieces"])
     ap.add_argument("--request", action="append", default=[])
     ap.add_argument("--length", type=int, default=2 * 1024 * 1024)
     ap.add_argument("--send-bytes", type=int, default=1024)
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--send", default="flood")
+    ap.add_argument("--frames", default="70000,1,p,300000")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--text", action="store_true")
+    ap.add_argument("--bad-at", type=int, default=-1)
     ap.add_argument("--max-seconds", type=float, default=50)
     ap.add_argument("--no-stdin", action="store_true")
+    ap.add_argument("--hold", action="store_true")
     return ap.parse_args()
 
 
@@ -158,6 +173,61 @@ def read_until_close(sock, counts=None):
                     pass
 
 
+def pieces(args, sock):
+    """Messages in frames of the given sizes, pings between; echoes checked."""
+    sizes = [x for x in args.frames.split(",") if x != "p"]
+    total = sum(int(x) for x in sizes)
+    if args.text:  # 1-, 2-, 3- and 4-byte sequences, cut anywhere by the frame sizes
+        unit = "a\u00e9\u20ac\U0001f600".encode()
+        text = unit * (total // len(unit) + 2)
+        cut = total
+        while cut and text[cut] & 0xC0 == 0x80:  # end on a whole character
+            cut -= 1
+        msg = bytearray(text[:cut] + b"a" * (total - cut))
+        if args.bad_at >= 0:
+            msg[args.bad_at] = 0xFF
+    else:
+        msg = bytearray(os.urandom(total))
+    out, pings, off = bytearray(), 0, 0
+    specs = args.frames.split(",")
+    last = max(i for i, x in enumerate(specs) if x != "p")
+    first = True
+    for i, x in enumerate(specs):
+        if x == "p":
+            out += frame(0x9, b"between")
+            pings += 1
+            continue
+        n = int(x)
+        op = (0x1 if args.text else 0x2) if first else 0x0
+        out += frame(op, bytes(msg[off:off + n]), fin=(i == last))
+        off += n
+        first = False
+    counts = {"pongs": 0}
+    sock.settimeout(30)
+    for r in range(args.repeat):
+        sock.sendall(out)
+        while True:
+            f = read_frame(sock)
+            if f is None:
+                say("EOF")
+                return 0
+            op, payload = f
+            if op == 0xA:
+                counts["pongs"] += 1
+            elif op == 0x8:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                say("CLOSE %d %s" % (code, payload[2:].decode("utf-8", "replace")))
+                read_until_close(sock)
+                return 0
+            else:
+                say("ECHO %d %d %s" % (r, len(payload), "ok" if payload == msg else "bad"))
+                break
+    say("PONGS %d" % counts["pongs"])
+    sock.sendall(frame(0x8, struct.pack("!H", 1000) + b"pieces done"))
+    read_until_close(sock)
+    return 0
+
+
 def wait_stdin(args):
     """Block until stdin EOF (or --max-seconds)."""
     deadline = time.monotonic() + args.max_seconds
@@ -246,6 +316,15 @@ def main(args):
             sock.sendall(head + b"\0" * args.send_bytes)
         except OSError:
             pass
+        if args.hold:
+            unacked = 1
+            deadline = time.monotonic() + 10
+            while unacked and time.monotonic() < deadline:  # SIOCOUTQ: bytes not yet acked
+                unacked = struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ, b"\0" * 4))[0]
+                time.sleep(0.01)
+            say("ACKED" if not unacked else "FAIL %d bytes never acked" % unacked)
+            wait_stdin(args)
+            return 0
     elif args.mode == "ping-flood":
         counts = {"pongs": 0}
         reader = threading.Thread(target=read_until_close, args=(sock, counts), daemon=True)
@@ -263,6 +342,8 @@ def main(args):
         sock.sendall(frame(0x8, struct.pack("!H", 1000) + b"flood over"))
         reader.join(args.max_seconds)
         return 0
+    elif args.mode == "pieces":
+        return pieces(args, sock)
     elif args.mode == "no-read":
         sock.sendall(frame(0x1, args.send.encode()))
         say("SENT")
