@@ -13,7 +13,11 @@ const char *wsc_request_target(const wsc_request *req) { return view(req->hs->ta
 const char *wsc_request_path(const wsc_request *req) { return req->path; }
 const char *wsc_request_query(const wsc_request *req) { return view(req->hs->query); }
 const char *wsc_request_origin(const wsc_request *req) { return view(req->hs->origin); }
-const char *wsc_request_peer(const wsc_request *req) { return req->peer; }
+const char *wsc_request_peer(const wsc_request *req) {
+  wsc_request *r = (wsc_request *)req; /* filled on first use: most never ask */
+  if (!r->peer[0] && wsc__tcp_peer_name(&r->ws->tcp, r->peer, sizeof r->peer) != 0) r->peer[0] = 0;
+  return r->peer;
+}
 int wsc_request_is_upgrade(const wsc_request *req) { return req->upgrade; }
 
 const char *wsc_request_header(const wsc_request *req, const char *name) {

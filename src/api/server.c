@@ -7,6 +7,8 @@
 #include "api/server.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -120,7 +122,6 @@ static int request_init(wsc_request *req, wsc_socket *ws, wsc__hs_server *hs, in
   if (!req->path) return WSC_ENOMEM;
   memcpy(req->path, hs->path.ptr, hs->path.len);
   req->path[hs->path.len] = 0;
-  if (wsc__tcp_peer_name(&ws->tcp, req->peer, sizeof req->peer) != 0) req->peer[0] = 0;
   return 0;
 }
 
@@ -227,7 +228,7 @@ static void accept_one(wsc_server *srv, int fd) {
   srv->sockets = ws;
   srv->nconns++;
   wsc__socket_enter(ws);
-  int rc = wsc__tcp_adopt(&ws->tcp, fd);
+  int rc = wsc__tcp_adopt(&ws->tcp, fd, 1); /* TCP_NODELAY: inherited from the listener */
   if (rc == 0) rc = wsc__tcp_read_start(&ws->tcp);
   if (rc) {
     wsc__socket_fail(ws, rc, uv_strerror(rc));
@@ -415,7 +416,9 @@ int wsc_server_listen(wsc_server *srv, const char *address) {
    * every connection it accepts (net/poller.h) */
   int on = 1;
   int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  /* TCP_NODELAY on the listener: accepted connections inherit it (Linux) */
   if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0 ||
       (srv->opts.reuse_port && setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
       bind(lfd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                                  : sizeof(struct sockaddr_in)) != 0 ||

@@ -23,7 +23,7 @@
 #define CORK_FLUSH (256 * 1024) /* a cork this full is written at once */
 #define READS_PER_EVENT 4       /* full 64 KiB reads before yielding to others */
 
-static void interest(wsc__tcp *t);
+static int interest(wsc__tcp *t);
 static void end(wsc__tcp *t, int status);
 
 /* ---- connecting (client) ------------------------------------------------ */
@@ -107,7 +107,7 @@ static void on_tcp_connected(uv_connect_t *req, int status) {
     c->tcp_open = 0;
     uv_close((uv_handle_t *)&c->handle, on_handle_closed);
     if (status == 0) {
-      status = wsc__tcp_adopt(t, dup_fd);
+      status = wsc__tcp_adopt(t, dup_fd, 0);
       connect_done(t, status, status ? uv_strerror(status) : NULL);
       return;
     }
@@ -186,14 +186,11 @@ int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t time
   return 0;
 }
 
-int wsc__tcp_adopt(wsc__tcp *t, int fd) {
+int wsc__tcp_adopt(wsc__tcp *t, int fd, int nodelay_set) {
   int err = 0;
   wsc__poller *p = wsc__poller_get(t->loop, &err);
   int on = 1;
-  if (p) {
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    err = wsc__poller_add(p, fd, (uintptr_t)t | WSC__POLL_TCP, 0);
-  }
+  if (p && !nodelay_set) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (err) {
     close(fd);
     return err;
@@ -225,8 +222,13 @@ int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n) {
 /* writev what the kernel takes now; a failed write (the peer is gone) counts
  * as written: epoll reports the error and the read side ends the connection. */
 static size_t write_now(wsc__tcp *t, struct iovec *iov, int n) {
+  /* before a FIN: MSG_MORE holds the last bytes back so that the FIN (sent
+   * by shutdown() right after, once the queue drains) rides with them in one
+   * packet instead of a packet of its own */
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+  int flags = MSG_NOSIGNAL | (t->shutdown_after_write ? MSG_MORE : 0);
   for (;;) {
-    ssize_t w = writev(t->fd, iov, n);
+    ssize_t w = sendmsg(t->fd, &mh, flags);
     if (w >= 0) return (size_t)w;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -406,6 +408,7 @@ void wsc__tcp_shutdown(wsc__tcp *t) {
   do_shutdown(t);
 }
 
+
 /* ---- cork --------------------------------------------------------------- */
 
 int wsc__tcp_cork(wsc__tcp *t) {
@@ -434,21 +437,36 @@ void wsc__tcp_uncork(wsc__tcp *t) {
 
 /* ---- reading and events -------------------------------------------------- */
 
-static void interest(wsc__tcp *t) {
-  if (t->fd < 0 || t->closing) return;
+/* Tell epoll what t waits for. The descriptor joins the set the first time
+ * it waits for anything (one epoll_ctl for a connection's whole life when it
+ * only ever reads). */
+/* Tell epoll what t waits for. The descriptor joins the set the first time
+ * it waits for anything, which is wsc__tcp_read_start for every connection
+ * (so one epoll_ctl serves a connection that only ever reads, and a failure
+ * to join is reported there). 0 or a negative errno. */
+static int interest(wsc__tcp *t) {
+  if (t->fd < 0 || t->closing) return 0;
   unsigned in = t->reading && !t->eof, out = t->wq != NULL;
   unsigned want = in | out << 1;
-  if (want == t->interest) return;
+  if (want == t->interest) return 0;
+  uint32_t ev = (in ? EPOLLIN : 0) | (out ? (uint32_t)EPOLLOUT : 0);
+  uintptr_t who = (uintptr_t)t | WSC__POLL_TCP;
+  if (t->registered) {
+    wsc__poller_mod(t->loop->poller, t->fd, who, ev);
+  } else {
+    int err = wsc__poller_add(t->loop->poller, t->fd, who, ev);
+    if (err) return err;
+    t->registered = 1;
+  }
   t->interest = want & 3;
-  wsc__poller_mod(t->loop->poller, t->fd, (uintptr_t)t | WSC__POLL_TCP,
-                  (in ? EPOLLIN : 0) | (out ? (uint32_t)EPOLLOUT : 0));
+  return 0;
 }
 
 static void end(wsc__tcp *t, int status) {
   t->eof = 1;
   t->reading = 0;
-  interest(t);
   t->cb->on_end(t, status);
+  interest(t); /* (usually closed by now: no epoll_ctl then) */
 }
 
 static void do_read(wsc__tcp *t) {
@@ -500,8 +518,9 @@ void wsc__tcp_events(wsc__tcp *t, uint32_t events) {
 int wsc__tcp_read_start(wsc__tcp *t) {
   if (!t->connected || t->closing || t->reading) return 0;
   t->reading = 1;
-  interest(t);
-  return 0;
+  int err = interest(t);
+  if (err) t->reading = 0;
+  return err;
 }
 
 void wsc__tcp_read_stop(wsc__tcp *t) {
@@ -553,7 +572,8 @@ void wsc__tcp_close(wsc__tcp *t) {
     t->wq = NULL;
   }
   if (t->fd >= 0) {
-    if (p) wsc__poller_del(p, t->fd);
+    if (p && t->registered) wsc__poller_del(p, t->fd);
+    t->registered = 0;
     close(t->fd);
     t->fd = -1;
   }

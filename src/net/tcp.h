@@ -65,7 +65,8 @@ typedef struct wsc__tcp {
   uint32_t heap_idx;           /* 1-based position in the loop's heap */
   int fd;                      /* -1 until connected / adopted */
   uint8_t connected : 1, reading : 1, closing : 1, shutdown_after_write : 1, eof : 1;
-  uint8_t interest : 2;        /* registered: 1 EPOLLIN, 2 EPOLLOUT */
+  uint8_t registered : 1;      /* in the loop's epoll set */
+  uint8_t interest : 2;        /* waited for: 1 EPOLLIN, 2 EPOLLOUT */
 } wsc__tcp;
 
 void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks *cb);
@@ -73,9 +74,12 @@ void wsc__tcp_init(wsc__tcp *t, struct wsc_loop *loop, const wsc__tcp_callbacks 
  * turn, all within timeout_ms. 0 or a libuv error (then on_connect is not
  * called). */
 int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t timeout_ms);
-/* Take over an accepted, non-blocking descriptor (TCP_NODELAY is set here).
- * 0, or a negative errno (the descriptor is closed; call wsc__tcp_close). */
-int wsc__tcp_adopt(wsc__tcp *t, int fd);
+/* Take over a connected, non-blocking descriptor; TCP_NODELAY is set here
+ * unless nodelay_set (an accepted descriptor inherits it from a listener
+ * that has it). It joins the loop's epoll set when it first waits for
+ * something. 0, or a negative errno (the descriptor is closed; call
+ * wsc__tcp_close). */
+int wsc__tcp_adopt(wsc__tcp *t, int fd, int nodelay_set);
 /* The peer's address, "1.2.3.4:5" or "[::1]:5". 0 or a negative errno. */
 int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n);
 /* Queue bytes (copied); payload is how many of them count towards
@@ -94,7 +98,8 @@ size_t wsc__tcp_queued(const wsc__tcp *t);
 /* Start / stop (or pause) reading. 0 or a negative errno. */
 int wsc__tcp_read_start(wsc__tcp *t);
 void wsc__tcp_read_stop(wsc__tcp *t);
-/* Half-close once the queue is written (FIN after our last bytes). */
+/* Half-close once the queue is written (FIN after our last bytes, in the
+ * same packet as they are). */
 void wsc__tcp_shutdown(wsc__tcp *t);
 /* Call on_timer after ms (one deadline per transport; re-arming replaces it). */
 void wsc__tcp_timer(wsc__tcp *t, uint32_t ms);
