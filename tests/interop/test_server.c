@@ -3,7 +3,9 @@
  * child processes on the server's loop (srvharness.h). Echo up to 16 MiB,
  * fragmented messages, subprotocol selection, refusals from the upgrade
  * handler, closes from either side, a client dropping TCP, wss, 1000
- * concurrent clients, graceful shutdown, the drain event, pause/resume. */
+ * concurrent clients, graceful shutdown, the drain event, pause/resume, no
+ * SIGPIPE when writing to a client that reset the connection. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +205,31 @@ TEST(server_client_drops_tcp) {
   CHECK(strstr(log, " close:1006::unclean") != NULL);
   CHECK_EQ(t->errors, 1);
   CHECK_EQ(wsc_server_connection_count(t->srv), 0);
+  sh_finish(t);
+}
+
+/* A library must not kill its process: writing to a peer that reset the
+ * connection raises SIGPIPE unless the write says MSG_NOSIGNAL. The test
+ * process keeps SIGPIPE's default action (death) while the server writes a
+ * 16 MB burst to a client that resets after 200 KB (the queue is then
+ * written in several writes after the reset); it gets an error event
+ * instead. Before MSG_NOSIGNAL, this test died of SIGPIPE. */
+TEST(server_write_after_reset_no_sigpipe) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL); /* (sets SIGPIPE to SIG_IGN for the harness's pipes) */
+  char port[16], script[512];
+  snprintf(port, sizeof port, "%d", wsc_server_port(t->srv));
+  snprintf(script, sizeof script, "%s/raw_client.py", peer_dir());
+  const char *argv[] = {peer_python(), script,      "127.0.0.1", port,   "--mode", "reset",
+                        "--send",      "cmd:burst:2000:8192", "--count", "200000", NULL};
+  sh_proc *p = sh_spawn(t, argv);
+  signal(SIGPIPE, SIG_DFL);
+  sh_wait_ok(t, p, 30);
+  SH_HAS_LINE(p, "RESET");
+  sh_wait_count(t, &t->closes, 1, 10, "the close event");
+  signal(SIGPIPE, SIG_IGN);
+  CHECK_EQ(t->errors, 1);
+  CHECK(strstr(sh_log(t), " close:1006::unclean") != NULL);
   sh_finish(t);
 }
 

@@ -32,6 +32,8 @@ Modes (--mode):
   deflate-bomb  offer permessage-deflate, print `EXT <the 101's value or ->`,
               send one compressed binary message of --length zeros (10 MB:
               about 10 KB on the wire)
+  reset       send the text --send, read until --count bytes came, then end
+              TCP with a reset (SO_LINGER 0): `RESET`
   no-read     send the text --send, then never read until stdin EOF (or
               --max-seconds): `UNREAD <bytes then readable> <EOF|OPEN>`
 After the handshake (every mode but http/slowloris) the client reads frames
@@ -63,7 +65,7 @@ def parse_args():
     ap.add_argument("port", type=int)
     ap.add_argument("--mode", required=True,
                     choices=["http", "slowloris", "unmasked", "bad-utf8", "big-frame",
-                             "ping-flood", "no-read", "deflate-bomb", "pieces"])
+                             "ping-flood", "no-read", "deflate-bomb", "pieces", "reset"])
     ap.add_argument("--request", action="append", default=[])
     ap.add_argument("--length", type=int, default=2 * 1024 * 1024)
     ap.add_argument("--send-bytes", type=int, default=1024)
@@ -344,6 +346,19 @@ def main(args):
         return 0
     elif args.mode == "pieces":
         return pieces(args, sock)
+    elif args.mode == "reset":
+        sock.sendall(frame(0x1, args.send.encode()))
+        got = len(rest)
+        while got < args.count:
+            chunk = sock.recv(65536)
+            if not chunk:
+                say("FAIL EOF after %d bytes" % got)
+                return 1
+            got += len(chunk)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        say("RESET")
+        return 0
     elif args.mode == "no-read":
         sock.sendall(frame(0x1, args.send.encode()))
         say("SENT")
