@@ -187,10 +187,9 @@ int wsc__tcp_connect(wsc__tcp *t, const char *host, uint16_t port, uint32_t time
 }
 
 int wsc__tcp_adopt(wsc__tcp *t, int fd, int nodelay_set) {
-  int err = 0;
-  wsc__poller *p = wsc__poller_get(t->loop, &err);
-  int on = 1;
-  if (p && !nodelay_set) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  int err = 0, on = 1;
+  wsc__poller_get(t->loop, &err); /* the loop's epoll set, made on first use */
+  if (!err && !nodelay_set) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (err) {
     close(fd);
     return err;
@@ -219,7 +218,7 @@ int wsc__tcp_peer_name(const wsc__tcp *t, char *out, size_t n) {
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* writev what the kernel takes now; a failed write (the peer is gone) counts
+/* Write what the kernel takes now; a failed write (the peer is gone) counts
  * as written: epoll reports the error and the read side ends the connection. */
 static size_t write_now(wsc__tcp *t, struct iovec *iov, int n) {
   /* before a FIN: MSG_MORE holds the last bytes back so that the FIN (sent
@@ -408,7 +407,6 @@ void wsc__tcp_shutdown(wsc__tcp *t) {
   do_shutdown(t);
 }
 
-
 /* ---- cork --------------------------------------------------------------- */
 
 int wsc__tcp_cork(wsc__tcp *t) {
@@ -437,9 +435,6 @@ void wsc__tcp_uncork(wsc__tcp *t) {
 
 /* ---- reading and events -------------------------------------------------- */
 
-/* Tell epoll what t waits for. The descriptor joins the set the first time
- * it waits for anything (one epoll_ctl for a connection's whole life when it
- * only ever reads). */
 /* Tell epoll what t waits for. The descriptor joins the set the first time
  * it waits for anything, which is wsc__tcp_read_start for every connection
  * (so one epoll_ctl serves a connection that only ever reads, and a failure

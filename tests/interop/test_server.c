@@ -4,10 +4,15 @@
  * fragmented messages, subprotocol selection, refusals from the upgrade
  * handler, closes from either side, a client dropping TCP, wss, 1000
  * concurrent clients, graceful shutdown, the drain event, pause/resume, no
- * SIGPIPE when writing to a client that reset the connection. */
+ * SIGPIPE when writing to a client that reset the connection, back-off when
+ * out of descriptors. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "spawn.h"
 #include "srvharness.h"
@@ -230,6 +235,60 @@ TEST(server_write_after_reset_no_sigpipe) {
   signal(SIGPIPE, SIG_IGN);
   CHECK_EQ(t->errors, 1);
   CHECK(strstr(sh_log(t), " close:1006::unclean") != NULL);
+  sh_finish(t);
+}
+
+/* Out of descriptors (EMFILE): the listener cannot accept, yet stays
+ * readable, so a server that just retried would spin the loop at full speed.
+ * wsc stops listening for 100 ms at a time instead: over 600 ms without
+ * descriptors the loop turns a few dozen times (the harness's 20 ms tick, the
+ * back-off timer), not the hundreds of thousands of a spin; and once
+ * descriptors are free again every waiting connection is accepted. */
+static unsigned loop_turns;
+static void count_turn(uv_check_t *h) {
+  (void)h;
+  loop_turns++;
+}
+static int time_passed(sh_ctx *t, void *arg) { return uv_now(t->uv) >= *(uint64_t *)arg; }
+static void run_for(sh_ctx *t, uint64_t ms) {
+  uint64_t until = uv_now(t->uv) + ms;
+  sh_wait(t, time_passed, &until, 5, "time to pass");
+}
+
+TEST(server_out_of_descriptors_backs_off) {
+  sh_ctx c, *t = &c;
+  sh_init(t, NULL);
+  struct sockaddr_in sa;
+  uv_ip4_addr("127.0.0.1", wsc_server_port(t->srv), &sa);
+  enum { N = 8 };
+  int fds[N];
+  for (int i = 0; i < N; i++) { /* connected by the kernel's backlog, not yet accepted */
+    fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_INT(fds[i], >=, 0);
+    CHECK_EQ(connect(fds[i], (struct sockaddr *)&sa, sizeof sa), 0);
+  }
+  struct rlimit old, low;
+  CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  int next = open("/dev/null", O_RDONLY); /* the lowest free descriptor: room for 2 more */
+  CHECK_INT(next, >=, 0);
+  close(next);
+  low = old;
+  low.rlim_cur = (rlim_t)next + 2;
+  uv_check_t check;
+  CHECK_EQ(uv_check_init(t->uv, &check), 0);
+  CHECK_EQ(uv_check_start(&check, count_turn), 0);
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  loop_turns = 0;
+  run_for(t, 600);
+  unsigned turns = loop_turns;
+  size_t accepted = wsc_server_connection_count(t->srv);
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  CHECK_EQ(accepted, 2);
+  CHECK_INT(turns, <, 1000);
+  run_for(t, 300); /* the back-off ends: the others are accepted */
+  CHECK_EQ(wsc_server_connection_count(t->srv), N);
+  uv_close((uv_handle_t *)&check, NULL);
+  for (int i = 0; i < N; i++) close(fds[i]);
   sh_finish(t);
 }
 
