@@ -23,6 +23,8 @@ struct wsc_server {
   wsc_socket *sockets;          /* every connection, handshaking or not */
   size_t nconns;                /* sockets in the list */
   size_t alive;                 /* sockets not yet released (listed or not) */
+  struct wsc__hs_spare *hs_spare; /* handshake states kept for reuse (server.c) */
+  unsigned nhs_spare;
   wsc_upgrade_fn on_upgrade;
   void *upgrade_user;
   wsc_connection_fn on_connection;

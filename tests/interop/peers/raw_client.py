@@ -26,7 +26,7 @@ Modes (--mode):
               (comma-separated; "p" is a Ping between two frames), all written
               at once; binary, or with --text multi-byte UTF-8 split across
               frames anywhere (--bad-at N: an invalid byte at offset N); check
-              each echo byte for byte: `ECHO <i> <length> ok|bad`, then
+              each echo byte for byte and its type: `ECHO <i> <length> ok|bad`, then
               `PONGS <n>`, then Close 1000
   ping-flood  send --count pings, count the pongs (`PONGS <n>`), close 1000
   deflate-bomb  offer permessage-deflate, print `EXT <the 101's value or ->`,
@@ -222,7 +222,8 @@ def pieces(args, sock):
                 read_until_close(sock)
                 return 0
             else:
-                say("ECHO %d %d %s" % (r, len(payload), "ok" if payload == msg else "bad"))
+                good = payload == msg and op == (0x1 if args.text else 0x2)
+                say("ECHO %d %d %s" % (r, len(payload), "ok" if good else "bad"))
                 break
     say("PONGS %d" % counts["pongs"])
     sock.sendall(frame(0x8, struct.pack("!H", 1000) + b"pieces done"))
