@@ -151,6 +151,15 @@ static void set_error(wsc_socket *ws, int err, const char *msg) {
 
 void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, ms); }
 
+/* End our side of the stream once the queue is out: over TLS a close_notify
+ * first (RFC 6455 7.1.1: close the TLS session too, so the peer can tell our
+ * end from a truncation), then the FIN, in the same packet. */
+static void end_stream(wsc_socket *ws) {
+  wsc__tls *tls = wsc__socket_tls(ws);
+  if (tls) wsc__tls_shutdown(tls);
+  wsc__tcp_shutdown(&ws->tcp);
+}
+
 /* Fail the WebSocket connection: error and close (1006) fire once the
  * transport is down. A Close frame the core queued still goes out first. */
 void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
@@ -163,7 +172,7 @@ void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
   if (ws->tcp.connected && wsc__tcp_queued(&ws->tcp)) {
     /* let the Close frame out, then the FIN; close when the peer ends or
      * after a short grace period */
-    wsc__tcp_shutdown(&ws->tcp);
+    end_stream(ws);
     wsc__socket_timer(ws, 1000);
     return;
   }
@@ -346,7 +355,7 @@ static int core_event(void *user, const wsc__event *e) {
     }
     if (ws->ready_state == WSC_OPEN) ws->ready_state = WSC_CLOSING;
     if (ws->cfg->server) /* our Close went out with the answer: the server closes TCP first */
-      wsc__tcp_shutdown(&ws->tcp);
+      end_stream(ws);
     /* the client waits for the server to close TCP */
     wsc__socket_timer(ws, ws->cfg->close_timeout_ms);
     return 0;

@@ -56,6 +56,7 @@ static int flush(wsc__tls *t, uint64_t payload) {
 }
 
 static int fail(wsc__tls *t, int r, const char *what) {
+  t->failed = 1;
   long v = SSL_get_verify_result(t->ssl);
   if (v != X509_V_OK) {
     snprintf(t->error, sizeof t->error, "certificate verification failed: %s",
@@ -205,8 +206,9 @@ int wsc__tls_write(wsc__tls *t, const uint8_t *data, size_t len, uint64_t payloa
 }
 
 void wsc__tls_shutdown(wsc__tls *t) {
-  if (!t->ssl || !t->handshake_done) return;
-  SSL_shutdown(t->ssl);
+  /* OpenSSL: never after a fatal error (SSL_ERROR_SSL / SYSCALL) */
+  if (!t->ssl || !t->handshake_done || t->failed) return;
+  if (SSL_shutdown(t->ssl) < 0) ERR_clear_error();
   flush(t, 0);
 }
 

@@ -23,6 +23,7 @@ typedef struct wsc__tls {
   SSL *ssl;
   BIO *rbio, *wbio; /* network side: rbio gets ciphertext, wbio holds output */
   int handshake_done;
+  int failed; /* a fatal TLS error: no close_notify after it */
   /* queue ciphertext for the network; payload = plaintext bytes it carries */
   int (*write)(void *user, const uint8_t *data, size_t len, uint64_t payload);
   void *user;
@@ -62,7 +63,8 @@ int wsc__tls_feed(wsc__tls *t, const uint8_t *data, size_t len,
 /* Encrypt and queue plaintext. 0, WSC_ETLS or the write callback's error. */
 int wsc__tls_write(wsc__tls *t, const uint8_t *data, size_t len, uint64_t payload);
 
-/* Queue a close_notify alert. */
+/* Queue a close_notify alert (the end of our side of the TLS session); does
+ * nothing before the handshake completed or after a fatal TLS error. */
 void wsc__tls_shutdown(wsc__tls *t);
 
 void wsc__tls_free(wsc__tls *t);

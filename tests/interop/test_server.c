@@ -294,17 +294,27 @@ TEST(server_out_of_descriptors_backs_off) {
 
 /* ---- wss -------------------------------------------------------------------- */
 
-static void tls_echo(int node) {
+typedef struct tls_files {
   char dir[256], cert[300], key[300], ca[300];
-  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
-  CHECK_EQ(peer_make_ca(dir), 0);
-  snprintf(cert, sizeof cert, "%s/server.pem", dir);
-  snprintf(key, sizeof key, "%s/server.key", dir);
-  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+} tls_files;
+
+/* A test CA and a server certificate signed by it, and options using them. */
+static void tls_setup(tls_files *f, wsc_server_options *o) {
+  CHECK_EQ(peer_tmpdir(f->dir, sizeof f->dir), 0);
+  CHECK_EQ(peer_make_ca(f->dir), 0);
+  snprintf(f->cert, sizeof f->cert, "%s/server.pem", f->dir);
+  snprintf(f->key, sizeof f->key, "%s/server.key", f->dir);
+  snprintf(f->ca, sizeof f->ca, "%s/ca.pem", f->dir);
+  wsc_server_options_init(o);
+  o->tls_cert_file = f->cert;
+  o->tls_key_file = f->key;
+}
+
+static void tls_echo(int node) {
+  tls_files files;
   wsc_server_options o;
-  wsc_server_options_init(&o);
-  o.tls_cert_file = cert;
-  o.tls_key_file = key;
+  tls_setup(&files, &o);
+  const char *ca = files.ca;
   sh_ctx c, *t = &c;
   sh_init(t, &o);
   char url[128];
@@ -331,6 +341,35 @@ static void tls_echo(int node) {
 
 TEST(server_tls_python) { tls_echo(0); }
 TEST(server_tls_node) { tls_echo(1); }
+
+/* Over wss the server ends its side of the TLS session (close_notify) before
+ * its FIN, after a closing handshake and after failing a connection alike;
+ * the raw client reads with ragged EOFs reported (`EOF SSLError` when the
+ * stream ends without close_notify). */
+TEST(server_tls_close_notify) {
+  tls_files files;
+  wsc_server_options o;
+  tls_setup(&files, &o);
+  sh_ctx c, *t = &c;
+  sh_init(t, &o);
+  char port[16];
+  snprintf(port, sizeof port, "%d", wsc_server_port(t->srv));
+  sh_proc *clean = sh_py(t, "raw_client.py", "127.0.0.1", port, "--mode", "close", "--ca",
+                         files.ca, NULL);
+  sh_proc *bad = sh_py(t, "raw_client.py", "127.0.0.1", port, "--mode", "unmasked", "--ca",
+                       files.ca, NULL);
+  sh_wait_ok(t, clean, 30);
+  sh_wait_ok(t, bad, 30);
+  SH_HAS_LINE(clean, "CLOSE 1000 ");
+  SH_HAS_LINE(clean, "EOF");
+  if (!sh_line(bad, "CLOSE 1002 ")) sh_fail_dump(t, __FILE__, __LINE__, "no CLOSE 1002 line");
+  SH_HAS_LINE(bad, "EOF");
+  sh_wait_count(t, &t->closes, 2, 10, "both close events");
+  CHECK_EQ(t->clean_closes, 1);
+  CHECK_EQ(t->errors, 1);
+  CHECK_EQ(t->last_error, WSC_EPROTO);
+  sh_finish(t);
+}
 
 /* ---- many clients ----------------------------------------------------------- */
 

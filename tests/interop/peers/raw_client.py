@@ -36,6 +36,10 @@ Modes (--mode):
               TCP with a reset (SO_LINGER 0): `RESET`
   no-read     send the text --send, then never read until stdin EOF (or
               --max-seconds): `UNREAD <bytes then readable> <EOF|OPEN>`
+  close       send Close 1000 "bye" and read the answer
+With --ca FILE every connection after the handshake's TCP connect speaks TLS
+(verified against FILE); the end of the stream without the server's
+close_notify is reported as `EOF SSLError` instead of `EOF`.
 After the handshake (every mode but http/slowloris) the client reads frames
 and prints `CLOSE <code> <reason>` for the server's Close frame and `EOF` when
 the server ends TCP; `STATUS <n>` if the handshake was refused.
@@ -47,6 +51,7 @@ import os
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import termios
@@ -65,7 +70,8 @@ def parse_args():
     ap.add_argument("port", type=int)
     ap.add_argument("--mode", required=True,
                     choices=["http", "slowloris", "unmasked", "bad-utf8", "big-frame",
-                             "ping-flood", "no-read", "deflate-bomb", "pieces", "reset"])
+                             "ping-flood", "no-read", "deflate-bomb", "pieces", "reset",
+                             "close"])
     ap.add_argument("--request", action="append", default=[])
     ap.add_argument("--length", type=int, default=2 * 1024 * 1024)
     ap.add_argument("--send-bytes", type=int, default=1024)
@@ -78,6 +84,7 @@ def parse_args():
     ap.add_argument("--max-seconds", type=float, default=50)
     ap.add_argument("--no-stdin", action="store_true")
     ap.add_argument("--hold", action="store_true")
+    ap.add_argument("--ca")
     return ap.parse_args()
 
 
@@ -125,9 +132,13 @@ def read_frame(sock):
     return head[0] & 0x0F, payload
 
 
-def handshake(host, port, extra=""):
+def handshake(host, port, extra="", ca=None):
     """A connected socket after a 101, or None (STATUS printed)."""
     sock = socket.create_connection((host, port), timeout=20)
+    if ca:  # a truncated stream must show: no ragged EOFs passed off as EOF
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # Python sets it by default
+        sock = ctx.wrap_socket(sock, server_hostname=host, suppress_ragged_eofs=False)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((REQ % key).replace("\r\n\r\n", "\r\n" + extra + "\r\n").encode())
     data = b""
@@ -155,7 +166,7 @@ def read_until_close(sock, counts=None):
     while True:
         try:
             f = read_frame(sock)
-        except (ConnectionResetError, socket.timeout) as e:
+        except (ConnectionResetError, socket.timeout, ssl.SSLError) as e:
             say("EOF %s" % type(e).__name__)
             return code
         if f is None:
@@ -296,7 +307,7 @@ def main(args):
     if args.mode == "slowloris":
         return slowloris(args)
     extra = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if args.mode == "deflate-bomb" else ""
-    sock, rest = handshake(args.host, args.port, extra)
+    sock, rest = handshake(args.host, args.port, extra, args.ca)
     if sock is None:
         return 1
     if rest:
@@ -347,6 +358,8 @@ def main(args):
         return 0
     elif args.mode == "pieces":
         return pieces(args, sock)
+    elif args.mode == "close":
+        sock.sendall(frame(0x8, struct.pack("!H", 1000) + b"bye"))
     elif args.mode == "reset":
         sock.sendall(frame(0x1, args.send.encode()))
         got = len(rest)
