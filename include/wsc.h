@@ -343,6 +343,9 @@ typedef struct wsc_deflate_options {
    * A message sent in fragments is compressed when its first piece
    * reaches the threshold. */
   uint32_t threshold;
+  /* zlib compression level for what we send: 1 (fastest) .. 9 (smallest),
+   * 0 = zlib's default, 6. Receiving is not affected. */
+  int level;
 } wsc_deflate_options;
 
 /* What C needs beyond the browser's constructor. Initialise with

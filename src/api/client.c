@@ -150,7 +150,7 @@ static int accept_deflate(wsc_socket *ws) {
     return -1;
   }
   if (rc == 0) return 0; /* declined */
-  rc = wsc__conn_set_deflate(&ws->conn, &params, wsc__deflate_opts_threshold(&c->opts.deflate));
+  rc = wsc__deflate_opts_attach(&c->opts.deflate, &ws->conn, &params);
   if (rc) {
     wsc__socket_fail(ws, rc, "could not set up permessage-deflate");
     return -1;

@@ -17,6 +17,7 @@ int wsc__deflate_opts_check(const wsc_deflate_options *o) {
     return WSC_EINVAL;
   if (!bits_ok(o->server_max_window_bits) || !bits_ok(o->client_max_window_bits))
     return WSC_EINVAL;
+  if (o->level < 0 || o->level > 9) return WSC_EINVAL;
   return 0;
 }
 
@@ -42,6 +43,9 @@ void wsc__deflate_opts_server(const wsc_deflate_options *o, wsc__pmd_server *out
       (uint8_t)(o->client_max_window_bits ? o->client_max_window_bits : WSC__PMD_MAX_BITS);
 }
 
-size_t wsc__deflate_opts_threshold(const wsc_deflate_options *o) {
-  return o->threshold ? o->threshold : WSC_DEFLATE_DEFAULT_THRESHOLD;
+int wsc__deflate_opts_attach(const wsc_deflate_options *o, wsc__conn *c,
+                             const wsc__pmd_params *agreed) {
+  size_t threshold = o->threshold ? o->threshold : WSC_DEFLATE_DEFAULT_THRESHOLD;
+  int rc = wsc__conn_set_deflate(c, agreed, threshold);
+  return rc ? rc : wsc__conn_set_deflate_level(c, o->level);
 }

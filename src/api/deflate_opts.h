@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "proto/conn.h"
 #include "proto/pmd.h"
 #include "wsc.h"
 
@@ -21,7 +22,10 @@ int wsc__deflate_opts_offer(const wsc_deflate_options *o, wsc__pmd_offer *out);
  * documented defaults filled in. */
 void wsc__deflate_opts_server(const wsc_deflate_options *o, wsc__pmd_server *out);
 
-/* The core's threshold: whole messages shorter than this go out plain. */
-size_t wsc__deflate_opts_threshold(const wsc_deflate_options *o);
+/* Attach the agreement to the conn with the options' threshold (whole
+ * messages shorter than it go out plain) and compression level. 0,
+ * WSC_EINVAL or WSC_ENOMEM (wsc__conn_set_deflate). */
+int wsc__deflate_opts_attach(const wsc_deflate_options *o, wsc__conn *c,
+                             const wsc__pmd_params *agreed);
 
 #endif

@@ -186,7 +186,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
   wsc__conn_init(&ws->conn, &srv->scfg.core, ws);
   int rc = wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
   if (rc == 1)
-    rc = wsc__conn_set_deflate(&ws->conn, &pmd, wsc__deflate_opts_threshold(&srv->opts.deflate));
+    rc = wsc__deflate_opts_attach(&srv->opts.deflate, &ws->conn, &pmd);
   if (rc < 0) {
     request_done(&req);
     refuse(ws, 500, "could not set up permessage-deflate");

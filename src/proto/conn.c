@@ -66,6 +66,12 @@ int wsc__conn_set_deflate(wsc__conn *c, const wsc__pmd_params *params, size_t th
   return 0;
 }
 
+int wsc__conn_set_deflate_level(wsc__conn *c, int level) {
+  if (!c->deflate || level < 0 || level > 9) return WSC_EINVAL;
+  c->deflate->level = (uint8_t)level;
+  return 0;
+}
+
 size_t wsc__conn_deflate_memory(const wsc__conn *c, size_t *peak) {
   return wsc__deflate_memory(c->deflate, peak);
 }

@@ -121,6 +121,12 @@ void wsc__conn_set_rsv_allowed(wsc__conn *c, unsigned rsv);
  * WSC_ENOMEM. */
 int wsc__conn_set_deflate(wsc__conn *c, const wsc__pmd_params *params, size_t threshold);
 
+/* The zlib level messages are compressed with from the next compressor set up
+ * on (the first compressed message, or each one without context takeover):
+ * 1 (fastest) .. 9 (smallest), 0 = zlib's default (6). WSC_EINVAL without an
+ * agreement or outside 0..9. */
+int wsc__conn_set_deflate_level(wsc__conn *c, int level);
+
 /* Bytes of zlib state the conn holds now (0 without deflate); *peak, if not
  * NULL, gets the most it ever held. */
 size_t wsc__conn_deflate_memory(const wsc__conn *c, size_t *peak);

@@ -117,7 +117,8 @@ static int tx_open(wsc__deflate *d) {
   if (d->tx) return 0;
   z_stream *z = new_stream(d);
   if (!z) return WSC_ENOMEM;
-  int rc = deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(int)d->tx_bits,
+  int level = d->level ? d->level : Z_DEFAULT_COMPRESSION;
+  int rc = deflateInit2(z, level, Z_DEFLATED, -(int)d->tx_bits,
                         wsc__deflate_mem_level(d->tx_bits), Z_DEFAULT_STRATEGY);
   if (rc != Z_OK) {
     acct_free(d, z);

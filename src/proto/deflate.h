@@ -52,6 +52,7 @@ typedef struct wsc__deflate {
   wsc__pmd_params params;
   uint8_t is_server;
   uint8_t tx_bits;  /* windowBits for the compressor (8 becomes 9) */
+  uint8_t level;    /* zlib level for the compressor, 1..9; 0 = zlib's default (6) */
   uint8_t rx_bits;  /* for the inflater: always 15 (see wsc__deflate_new) */
   uint8_t tx_reset, rx_reset; /* no context takeover in that direction */
   /* receiving */

@@ -418,7 +418,8 @@ TEST(api_options_out_of_range) {
   static const wsc_deflate_options bad[] = {
       {.mode = 3},  {.mode = -1}, {.server_max_window_bits = 7}, {.server_max_window_bits = 16},
       {.client_max_window_bits = 16}, {.client_max_window_bits = 1},
-      {.server_no_context_takeover = 2}, {.client_no_context_takeover = -1}};
+      {.server_no_context_takeover = 2}, {.client_no_context_takeover = -1},
+      {.level = 10}, {.level = -1}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     wsc_options o;
     wsc_options_init(&o);
@@ -588,6 +589,20 @@ TEST(api_server_py_client_asks) {
                    PARAMS("server_no_context_takeover", "client_no_context_takeover",
                           "server_max_window_bits=12", "client_max_window_bits=12"), 0};
   run_server(&k);
+}
+TEST(api_server_py_level) {
+  /* the same echoes at level 1 and 9: the option reaches the compressor */
+  server_case fast = {0, ARGS("--deflate"), ON(.level = 1), PARAMS("server_max_window_bits=12"), 0};
+  run_server(&fast);
+  uint64_t wire_fast = S.wire_out, payload = S.payload_out;
+  server_case small = {0, ARGS("--deflate"), ON(.level = 9), PARAMS("server_max_window_bits=12"),
+                       0};
+  run_server(&small);
+  fprintf(stderr, "level 1: %llu bytes, level 9: %llu bytes for %llu\n",
+          (unsigned long long)wire_fast, (unsigned long long)S.wire_out,
+          (unsigned long long)payload);
+  CHECK_EQ(S.payload_out, payload);
+  CHECK_INT(S.wire_out, <, wire_fast);
 }
 TEST(api_server_py_server_off) {
   server_case k = {0, ARGS("--deflate"), D(0), NULL, 0}; /* the server's default: declined */

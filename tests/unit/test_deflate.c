@@ -319,6 +319,52 @@ TEST(deflate_set_rejects_bad_windows) {
   peer_free(&p);
 }
 
+/* The level reaches zlib: 9 is smaller than 1 on compressible data, 0 is
+ * zlib's default (the same bytes as 6), and each output inflates back. */
+static size_t sent_at_level(int level, const uint8_t *data, size_t n, wsc__buf *out) {
+  peer s, c;
+  dpeer_init(&s, WSC__SERVER, &takeover);
+  CHECK_EQ(wsc__conn_set_deflate_level(&s.conn, level), 0);
+  CHECK_EQ(wsc__conn_send(&s.conn, WSC__OP_BINARY, data, n), 0);
+  dpeer_init(&c, WSC__CLIENT, &takeover);
+  size_t used;
+  CHECK_EQ(wsc__conn_recv(&c.conn, s.out.data, s.out.len, &used), 0);
+  CHECK_EQ(used, s.out.len);
+  CHECK_EQ(c.msg.len, n);
+  CHECK_MEM(c.msg.data, data, n);
+  out->len = 0;
+  wsc__buf_append(out, s.out.data, s.out.len);
+  peer_free(&s);
+  peer_free(&c);
+  return out->len;
+}
+
+TEST(deflate_level_reaches_the_compressor) {
+  enum { N = 256 * KIB };
+  uint8_t *data = malloc(N);
+  CHECK(data);
+  fill(data, N, 1, 7);
+  wsc__buf l1 = {0}, l6 = {0}, l9 = {0}, l0 = {0};
+  size_t n1 = sent_at_level(1, data, N, &l1), n6 = sent_at_level(6, data, N, &l6);
+  size_t n9 = sent_at_level(9, data, N, &l9), n0 = sent_at_level(0, data, N, &l0);
+  CHECK_INT(n9, <, n1);
+  CHECK_INT(n6, <, n1);
+  CHECK_EQ(n0, n6);
+  CHECK_MEM(l0.data, l6.data, n6);
+  peer p;
+  peer_init(&p, WSC__SERVER);
+  CHECK_EQ(wsc__conn_set_deflate_level(&p.conn, 1), WSC_EINVAL); /* no agreement */
+  CHECK_EQ(wsc__conn_set_deflate(&p.conn, &takeover, 0), 0);
+  CHECK_EQ(wsc__conn_set_deflate_level(&p.conn, 10), WSC_EINVAL);
+  CHECK_EQ(wsc__conn_set_deflate_level(&p.conn, -1), WSC_EINVAL);
+  peer_free(&p);
+  wsc__buf_free(&l1);
+  wsc__buf_free(&l6);
+  wsc__buf_free(&l9);
+  wsc__buf_free(&l0);
+  free(data);
+}
+
 TEST(deflate_send_fragments_rsv1_on_first_only) {
   /* Hel / lo / (empty, fin): one compressed message, RSV1 once, and an
    * independent inflater gets "Hello" */
