@@ -492,13 +492,15 @@ long sh_raise_nofile(long n) {
   return (long)r.rlim_cur;
 }
 
-long sh_rss_kib(void) {
+long sh_status_kib(const char *field) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
   char line[256];
+  size_t n = strlen(field);
   long kib = -1;
   while (fgets(line, sizeof line, f))
-    if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+    if (!strncmp(line, field, n) && line[n] == ':' && sscanf(line + n + 1, "%ld", &kib) == 1)
+      break;
   fclose(f);
   return kib;
 }

@@ -123,7 +123,8 @@ void sh_fail_dump(sh_ctx *t, const char *file, int line, const char *fmt, ...)
 /* Raise RLIMIT_NOFILE to at least n (up to the hard limit). The new soft
  * limit. */
 long sh_raise_nofile(long n);
-/* The test process's VmRSS in KiB, -1 if unknown. */
-long sh_rss_kib(void);
+/* A KiB figure of the test process from /proc/self/status ("VmRSS",
+ * "VmSize", ...), -1 if unknown. */
+long sh_status_kib(const char *field);
 
 #endif

@@ -645,7 +645,7 @@ TEST(api_server_deflate_bomb_1009) {
   o.deflate.mode = WSC_DEFLATE_ON;
   o.max_message = MIB;
   s_init(t, &o);
-  long rss0 = sh_rss_kib();
+  long rss0 = sh_status_kib("VmRSS");
   char port[16], script[512];
   snprintf(port, sizeof port, "%d", wsc_server_port(t->srv));
   snprintf(script, sizeof script, "%s/raw_client.py", peer_dir());
@@ -658,7 +658,7 @@ TEST(api_server_deflate_bomb_1009) {
   sh_wait_count(t, &t->closes, 1, 10, "the close event");
   CHECK_STR((const char *)S.log.data, "open error:ETOOBIG close:1006:unclean");
   CHECK_INT(wire_in, <, 100 * KIB); /* it was a bomb */
-  long rss1 = sh_rss_kib();
+  long rss1 = sh_status_kib("VmRSS");
   fprintf(stderr, "RSS %ld -> %ld KiB\n", rss0, rss1);
   if (rss0 > 0 && rss1 > 0) CHECK_INT(rss1 - rss0, <, 8 * 1024); /* nowhere near 10 MB */
   sh_finish(t);

@@ -101,7 +101,7 @@ TEST(server_client_never_reads_1008) {
   o.max_buffered = 1024 * 1024;
   sh_ctx c, *t = &c;
   sh_init(t, &o);
-  long rss0 = sh_rss_kib();
+  long rss0 = sh_status_kib("VmRSS");
   sh_proc *good = steady(t);
   /* 256 KiB per loop tick, up to 1 GiB, to a client that reads nothing */
   sh_proc *bad = raw(t, "no-read", "--send", "cmd:stream:4096:262144", NULL);
@@ -113,7 +113,7 @@ TEST(server_client_never_reads_1008) {
   /* bounded: nothing beyond the limit was ever queued (a full queue fails the
    * socket on the send that crosses it) */
   CHECK_INT(t->peak_buffered, <=, o.max_buffered);
-  long rss1 = sh_rss_kib();
+  long rss1 = sh_status_kib("VmRSS");
   if (rss0 > 0 && rss1 > 0) CHECK_INT(rss1 - rss0, <, 64 * 1024);
   CHECK(strstr(sh_log(t), "error:EPOLICY close:1006::unclean") != NULL);
   sh_close_stdin(bad); /* now it may read: the server has closed its end */
@@ -157,17 +157,6 @@ TEST(server_bad_utf8_deep_in_a_large_frame_1007) {
             "CLOSE 1007 ", WSC_EBADDATA, NULL);
 }
 
-static long vm_size_kib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  long kib = -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "VmSize: %ld", &kib) == 1) break;
-  fclose(f);
-  return kib;
-}
-
 static int time_passed(sh_ctx *t, void *arg) { return uv_now(t->uv) >= *(uint64_t *)arg; }
 
 /* A frame announcing 1 GiB (allowed here) of which 300,000 bytes come: the
@@ -179,13 +168,13 @@ TEST(server_huge_announced_frame_reserves_little) {
   o.max_frame = o.max_message = 2ull << 30;
   sh_ctx c, *t = &c;
   sh_init(t, &o);
-  long vm0 = vm_size_kib();
+  long vm0 = sh_status_kib("VmSize");
   sh_proc *bad =
       raw(t, "big-frame", "--length", "1073741824", "--send-bytes", "300000", "--hold", NULL);
   sh_wait_line(t, bad, "ACKED", 20);
   uint64_t until = uv_now(t->uv) + 300; /* the server reads what its kernel holds */
   sh_wait(t, time_passed, &until, 5, "300 ms");
-  long vm1 = vm_size_kib();
+  long vm1 = sh_status_kib("VmSize");
   CHECK_INT(vm0, >, 0);
   CHECK_INT(vm1 - vm0, <, 64 * 1024);
   CHECK_EQ(t->errors, 0);
