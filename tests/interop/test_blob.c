@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "spawn.h"
+#include "srvharness.h"
 #include "test.h"
 #include "wsc.h"
 
@@ -63,21 +64,6 @@ static int blob_reads_pattern(const wsc_blob *b, uint64_t size) {
 }
 
 /* ---- memory ------------------------------------------------------------- */
-
-static long status_kib(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  long kib = -1;
-  size_t n = strlen(field);
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, field, n) == 0 && line[n] == ':') {
-      kib = strtol(line + n + 1, NULL, 10);
-      break;
-    }
-  fclose(f);
-  return kib;
-}
 
 /* Reset VmHWM to the current RSS (Linux >= 4.0); harmless where refused. */
 static void reset_hwm(void) {
@@ -129,7 +115,7 @@ static void send_next(bt *t) {
   }
   const char *cmd = t->cmds[t->next++];
   reset_hwm();
-  t->rss_at_cmd = status_kib("VmRSS");
+  t->rss_at_cmd = sh_status_kib("VmRSS");
   CHECK_EQ(wsc_socket_send_text(t->ws, cmd, strlen(cmd)), 0);
 }
 
@@ -156,7 +142,7 @@ static void on_message(wsc_socket *ws, const wsc_event *ev, void *user) {
   CHECK_INT(t->nmsgs, <, MAX_MSGS);
   msgrec *r = &t->msgs[t->nmsgs];
   /* measure first: nothing below may count against the bound */
-  long hwm = status_kib("VmHWM");
+  long hwm = sh_status_kib("VmHWM");
   r->hwm_growth_kib = hwm >= 0 && t->rss_at_cmd >= 0 ? hwm - t->rss_at_cmd : -1;
   r->dir_entries = t->blob_dir ? count_dir(t->blob_dir) : -1;
   r->is_text = m->is_text;
