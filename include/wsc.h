@@ -206,7 +206,8 @@ WSC_EXTERN int64_t wsc_blob_read(const wsc_blob *blob, uint64_t offset, void *bu
  * Valid as long as the blob is (the event, or a reference). Never NULL. */
 WSC_EXTERN const void *wsc_blob_data(const wsc_blob *blob);
 /* The descriptor of a file-backed blob's unlinked temporary file (holding
- * exactly the message, from offset 0), or -1 for a blob in memory. Owned by
+ * exactly the message, from offset 0), or -1 for a blob in memory or a slice
+ * (wsc_blob_slice). Owned by
  * the blob and valid as long as it is: read it (pread, sendfile, splice,
  * copy_file_range, or linkat through /proc/self/fd to keep the file); do not
  * write, truncate or close it. */
@@ -217,10 +218,23 @@ WSC_EXTERN int wsc_blob_fd(const wsc_blob *blob);
  * read buffer, copied) to the heap at its first reference. NULL when out of
  * memory (or blob is NULL). */
 WSC_EXTERN wsc_blob *wsc_blob_ref(const wsc_blob *blob);
-/* Give back a reference from wsc_blob_ref; the last one frees the blob (for a
- * file-backed one: unmaps and closes the file, which the system then
- * deletes). NULL is ignored. Never pass the event's own blob. */
+/* Give back a reference from wsc_blob_ref or wsc_blob_slice; the last one
+ * frees the blob (for a file-backed one: unmaps and closes the file, which
+ * the system then deletes). NULL is ignored. Never pass the event's own
+ * blob. */
 WSC_EXTERN void wsc_blob_unref(wsc_blob *blob);
+
+/* end for wsc_blob_slice: up to the end of the blob. */
+#define WSC_BLOB_END INT64_MAX
+/* Blob.slice(start, end): a new blob of the bytes [start, end) of blob, by
+ * the standard's rules: a negative start or end counts back from the end,
+ * both are clamped to 0..size, and an end at or before start gives an empty
+ * blob. The slice shares blob's bytes (nothing is copied) and keeps all of
+ * them until its last wsc_blob_unref; a slice of a slice refers to the
+ * original. Of the event's blob, call it on the loop's thread (it takes a
+ * reference, as wsc_blob_ref); of a blob you hold, from any thread. NULL when
+ * out of memory (or blob is NULL). */
+WSC_EXTERN wsc_blob *wsc_blob_slice(const wsc_blob *blob, int64_t start, int64_t end);
 
 typedef enum wsc_event_type {
   WSC_EVENT_OPEN = 0,

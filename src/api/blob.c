@@ -27,6 +27,7 @@ int64_t wsc_blob_read(const wsc_blob *b, uint64_t offset, void *buf, size_t n) {
   if (offset >= b->size) return 0;
   if (n > b->size - offset) n = (size_t)(b->size - offset);
   if (n > (size_t)SSIZE_MAX) n = (size_t)SSIZE_MAX;
+  if (b->kind == WSC__BLOB_SLICE) return wsc_blob_read(b->parent, b->offset + offset, buf, n);
   if (b->kind != WSC__BLOB_FILE) {
     memcpy(buf, b->data + offset, n);
     return (int64_t)n;
@@ -95,7 +96,40 @@ void wsc_blob_unref(wsc_blob *b) {
   if (b->map) munmap(b->map, (size_t)b->size);
   if (b->fd >= 0) close(b->fd);
   free(b->owned);
+  wsc_blob_unref(b->parent);
   free(b);
+}
+
+/* Blob.slice's clamping of a relative position to 0..size. */
+static uint64_t clamp_pos(int64_t pos, uint64_t size) {
+  if (pos < 0) {
+    uint64_t back = pos == INT64_MIN ? (uint64_t)INT64_MAX + 1 : (uint64_t)-pos;
+    return back >= size ? 0 : size - back;
+  }
+  return (uint64_t)pos < size ? (uint64_t)pos : size;
+}
+
+wsc_blob *wsc_blob_slice(const wsc_blob *blob, int64_t start, int64_t end) {
+  if (!blob) return NULL;
+  uint64_t from = clamp_pos(start, blob->size), to = clamp_pos(end, blob->size);
+  if (to < from) to = from;
+  wsc_blob *whole = wsc_blob_ref(blob); /* a borrowed blob moves to the heap here */
+  if (!whole) return NULL;
+  if (whole->kind == WSC__BLOB_SLICE) { /* refer to the original, not to a chain */
+    wsc_blob *orig = wsc_blob_ref(whole->parent);
+    from += whole->offset;
+    to += whole->offset;
+    wsc_blob_unref(whole);
+    whole = orig;
+  }
+  wsc_blob *s = heap_blob(WSC__BLOB_SLICE, whole->data + from, to - from);
+  if (!s) {
+    wsc_blob_unref(whole);
+    return NULL;
+  }
+  s->parent = whole; /* the reference taken above */
+  s->offset = from;
+  return s;
 }
 
 /* ---- file-backed messages ----------------------------------------------- */

@@ -10,6 +10,8 @@
  *             in the same event share it.
  *   memory    on the heap, owning its bytes (a promoted borrowed blob).
  *   file      on the heap: an unlinked temporary file, mapped read-only.
+ *   slice     on the heap: a range of a memory or file blob, holding a
+ *             reference to it (wsc_blob_slice).
  * Heap blobs are reference counted (atomically: a reference may travel to
  * another thread). The event holds one reference of its own to a file blob
  * or a promoted blob during dispatch, so a listener that takes and drops a
@@ -29,7 +31,7 @@
 #include "proto/buf.h"
 #include "wsc.h"
 
-enum { WSC__BLOB_BORROWED = 0, WSC__BLOB_MEMORY = 1, WSC__BLOB_FILE = 2 };
+enum { WSC__BLOB_BORROWED = 0, WSC__BLOB_MEMORY = 1, WSC__BLOB_FILE = 2, WSC__BLOB_SLICE = 3 };
 
 struct wsc_blob {
   atomic_size_t refs;   /* heap blobs only */
@@ -42,6 +44,8 @@ struct wsc_blob {
   wsc__buf *held;       /* borrowed: the buffer holding data, taken over by a
                            reference instead of copied (NULL: copy) */
   wsc_blob *promoted;   /* borrowed: the heap blob its first reference made */
+  wsc_blob *parent;     /* slice: the memory or file blob it holds a reference to */
+  uint64_t offset;      /* slice: where it starts in parent */
 };
 
 extern const uint8_t wsc__blob_empty[1];

@@ -492,7 +492,47 @@ static void ref_unref(wsc_socket *ws, const wsc_event *ev, void *user) {
   wsc_blob_unref(b);
 }
 
-static void keep_and_free(int file_backed) {
+/* Blob.slice of the event's blob, kept past the event and the socket:
+ * where each slice starts in the message and its size (2 MiB messages). */
+#define NSLICES 8
+static wsc_blob *slices[NSLICES];
+static const uint64_t slice_at[NSLICES][2] = {
+    {0, 2 * MiB}, {1000, 4000}, {2 * MiB - 100, 100}, {5000, 0},
+    {0, 10},      {1010, 3980}, {2 * MiB - 3, 3},     {2 * MiB, 0}};
+
+static void take_slices(wsc_socket *ws, const wsc_event *ev, void *user) {
+  (void)ws;
+  (void)user;
+  const wsc_blob *b = wsc_event_message(ev)->blob;
+  slices[0] = wsc_blob_slice(b, 0, WSC_BLOB_END);
+  slices[1] = wsc_blob_slice(b, 1000, 5000);
+  slices[2] = wsc_blob_slice(b, -100, WSC_BLOB_END);
+  slices[3] = wsc_blob_slice(b, 5000, 1000); /* end before start: empty */
+  slices[4] = wsc_blob_slice(b, INT64_MIN, 10);
+  slices[5] = wsc_blob_slice(slices[1], 10, -10); /* of a slice */
+  slices[6] = wsc_blob_slice(b, -3, INT64_MAX);
+  slices[7] = wsc_blob_slice(b, 3 * MiB, 4 * MiB); /* past the end: empty */
+  for (int i = 0; i < NSLICES; i++) CHECK(slices[i] != NULL);
+  CHECK(wsc_blob_data(slices[5]) == (const uint8_t *)wsc_blob_data(slices[1]) + 10); /* shared */
+  CHECK(wsc_blob_slice(NULL, 0, 1) == NULL);
+}
+
+/* A slice reads as the pattern from where it starts, through wsc_blob_read
+ * and wsc_blob_data, and has no descriptor of its own. */
+static void check_slice(const wsc_blob *s, uint64_t at, uint64_t size) {
+  CHECK_EQ(wsc_blob_size(s), size);
+  CHECK_EQ(wsc_blob_fd(s), -1);
+  uint8_t *buf = malloc(size + 1);
+  CHECK(buf);
+  CHECK_EQ(wsc_blob_read(s, 0, buf, size + 1), (int64_t)size);
+  CHECK_EQ(pat_mismatch(buf, at, (size_t)size), size);
+  CHECK_EQ(pat_mismatch(wsc_blob_data(s), at, (size_t)size), size);
+  if (size > 7) CHECK_EQ(wsc_blob_read(s, size - 2, buf, 10), 2);
+  CHECK_EQ(wsc_blob_read(s, size, buf, 10), 0);
+  free(buf);
+}
+
+static void keep_and_free(int file_backed, int slice) {
   char dir[256];
   CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
   peer_proc p;
@@ -506,7 +546,8 @@ static void keep_and_free(int file_backed) {
   snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
   CHECK_EQ(wsc_loop_new(&t.loop), 0);
   CHECK_EQ(wsc_socket_new(t.loop, url, NULL, 0, &o, &t.ws), 0);
-  CHECK_EQ(wsc_socket_add_listener(t.ws, WSC_EVENT_MESSAGE, ref_unref, NULL), 0);
+  CHECK_EQ(wsc_socket_add_listener(t.ws, WSC_EVENT_MESSAGE, slice ? take_slices : ref_unref, NULL),
+           0);
   CHECK_EQ(wsc_socket_set_onopen(t.ws, on_open, &t), 0);
   CHECK_EQ(wsc_socket_set_onmessage(t.ws, on_message, &t), 0);
   uv_timer_init(wsc_loop_uv(t.loop), &t.guard);
@@ -523,11 +564,17 @@ static void keep_and_free(int file_backed) {
   CHECK(blob_reads_pattern(b, 2 * MiB));
   CHECK_EQ(pat_mismatch(wsc_blob_data(b), 0, 2 * MiB), 2 * MiB);
   wsc_blob_unref(b);
+  for (int i = 0; slice && i < NSLICES; i++) { /* the slices outlive the blob they came from */
+    check_slice(slices[i], slice_at[i][0], slice_at[i][1]);
+    wsc_blob_unref(slices[i]);
+  }
   peer_stop(&p);
 }
 
-TEST(blob_kept_past_socket_free_file) { keep_and_free(1); }
-TEST(blob_kept_past_socket_free_memory) { keep_and_free(0); }
+TEST(blob_kept_past_socket_free_file) { keep_and_free(1, 0); }
+TEST(blob_kept_past_socket_free_memory) { keep_and_free(0, 0); }
+TEST(blob_slices_file) { keep_and_free(1, 1); }
+TEST(blob_slices_memory) { keep_and_free(0, 1); }
 
 /* References used and dropped from several threads at once. */
 typedef struct worker {
