@@ -1,6 +1,7 @@
 /* test_blob.c - binaryType "blob": binary messages as wsc_blob objects, in
  * memory or, above wsc_options.blob_file_threshold, in an unlinked temporary
- * file written as the message arrives.
+ * file written as the message arrives; references and slices kept past the
+ * socket.
  *
  * The peer is peers/blob_peer.py (Python websockets, another process, so the
  * sender's memory is not ours): each text command the client sends ("bin SIZE
