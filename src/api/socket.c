@@ -665,13 +665,26 @@ static int send_gate(wsc_socket *ws, size_t len) {
   return 0;
 }
 
+/* After the core sent a message (or piece): payload_hint is what its frames
+ * did not carry, which is more than 0 when it was compressed. bufferedAmount
+ * counts the application's bytes (the standard), so the rest is charged to
+ * the end of what is queued and leaves with the message's last byte. */
+static void settle_payload(wsc_socket *ws, int rc) {
+  wsc_loop *l = ws->cfg->loop;
+  uint64_t rest = l->payload_hint;
+  l->payload_hint = 0;
+  if (rc || !rest || ws->failed) return;
+  wsc__tcp_charge(&ws->tcp, rest);
+  queued_payload(ws);
+}
+
 static int send_message(wsc_socket *ws, unsigned op, const void *data, size_t len) {
   int gate = send_gate(ws, len);
   if (gate) return gate < 0 ? gate : 0;
   if (ws->conn.send_op) return WSC_EINVALIDSTATE; /* a fragmented message is open */
   ws->cfg->loop->payload_hint = len;
   int rc = wsc__conn_send(&ws->conn, op, data, len);
-  ws->cfg->loop->payload_hint = 0;
+  settle_payload(ws, rc);
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message");
   return 0;
@@ -703,7 +716,7 @@ int wsc_socket_send_fragment(wsc_socket *ws, const void *data, size_t length, in
   }
   ws->cfg->loop->payload_hint = length;
   int rc = wsc__conn_send_fragment(&ws->conn, op, data, length, fin);
-  ws->cfg->loop->payload_hint = 0;
+  settle_payload(ws, rc);
   if (rc == WSC_ENOMEM) return rc;
   if (rc) fail(ws, rc, "could not queue a message fragment");
   return 0;

@@ -256,13 +256,13 @@ static int send_now(wsc__tcp *t, const uint8_t *a, size_t alen, uint64_t apay, c
   if (w < alen) {
     size_t left = alen - w;
     rc = ensure_wq(t);
-    if (rc == 0) rc = wsc__wqueue_copy(t->wq, a + w, left, apay < left ? apay : left);
+    if (rc == 0) rc = wsc__wqueue_copy(t->wq, a + w, left, wsc__payload_left(apay, alen, w));
     w = alen;
   }
   size_t wb = w - alen;
   if (rc == 0 && wb < blen) {
     size_t left = blen - wb;
-    uint64_t pay = bpay < left ? bpay : left;
+    uint64_t pay = wsc__payload_left(bpay, blen, wb);
     rc = ensure_wq(t);
     if (rc == 0 && release) {
       rc = wsc__wqueue_own(t->wq, b, blen, pay, release, arg);
@@ -352,6 +352,15 @@ int wsc__tcp_write(wsc__tcp *t, const void *data, size_t len, uint64_t payload) 
 int wsc__tcp_write_owned(wsc__tcp *t, const void *data, size_t len, uint64_t payload,
                          void (*release)(void *data, void *arg), void *arg) {
   return write_any(t, data, len, payload, release, arg);
+}
+
+void wsc__tcp_charge(wsc__tcp *t, uint64_t payload) {
+  wsc__poller *p = t->loop->poller;
+  if (t->wq && t->wq->tail)
+    wsc__wqueue_charge(t->wq, payload);
+  else if (p && p->corked == t && p->cork_len)
+    p->cork_payload += payload;
+  /* else the bytes are all with the kernel: nothing is buffered */
 }
 
 uint64_t wsc__tcp_buffered(const wsc__tcp *t) {

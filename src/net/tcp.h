@@ -91,6 +91,10 @@ int wsc__tcp_write(wsc__tcp *t, const void *data, size_t len, uint64_t payload);
  * are small. */
 int wsc__tcp_write_owned(wsc__tcp *t, const void *data, size_t len, uint64_t payload,
                          void (*release)(void *data, void *arg), void *arg);
+/* Charge payload bytes to the end of what is queued (the cork or the write
+ * queue; nothing when the kernel has taken it all): a compressed message
+ * counts its full length in bufferedAmount until its last byte is written. */
+void wsc__tcp_charge(wsc__tcp *t, uint64_t payload);
 /* Payload bytes queued and not yet accepted by the kernel. */
 uint64_t wsc__tcp_buffered(const wsc__tcp *t);
 /* Bytes of any kind waiting to be written. */

@@ -15,6 +15,7 @@ static void append(wsc__wqueue *q, wsc__wseg *s, uint64_t payload) {
   else
     q->head = s;
   q->tail = s;
+  s->payload = payload;
   q->bytes += s->len;
   q->payload += payload;
 }
@@ -27,6 +28,7 @@ int wsc__wqueue_copy(wsc__wqueue *q, const void *data, size_t len, uint64_t payl
     if (t->cap - used >= len) {
       memcpy(t->data + used, data, len);
       t->len += len;
+      t->payload += payload;
       q->bytes += len;
       q->payload += payload;
       return 0;
@@ -70,8 +72,15 @@ int wsc__wqueue_iov(const wsc__wqueue *q, struct iovec *iov, int max) {
   return n;
 }
 
+void wsc__wqueue_charge(wsc__wqueue *q, uint64_t payload) {
+  if (!q->tail) return;
+  q->tail->payload += payload;
+  q->payload += payload;
+}
+
 static void drop_head(wsc__wqueue *q) {
   wsc__wseg *s = q->head;
+  q->payload -= s->payload;
   q->head = s->next;
   if (!q->head) q->tail = NULL;
   if (s->release) s->release(s->base, s->arg);
@@ -83,15 +92,15 @@ void wsc__wqueue_consume(wsc__wqueue *q, size_t n) {
   while (n && q->head) {
     wsc__wseg *s = q->head;
     size_t k = n < s->len ? n : s->len;
+    uint64_t left = wsc__payload_left(s->payload, s->len, k);
+    q->payload -= s->payload - left;
+    s->payload = left;
     s->ptr += k;
     s->len -= k;
     n -= k;
     if (!s->len) drop_head(q);
   }
   while (q->head && !q->head->len) drop_head(q);
-  /* payload goes out with the bytes; framing is a small share, so the count
-   * is exact at the ends (all queued, all written) and never above the bytes */
-  if (q->payload > q->bytes) q->payload = q->bytes;
 }
 
 void wsc__wqueue_clear(wsc__wqueue *q) {

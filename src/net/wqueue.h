@@ -2,6 +2,13 @@
  * yet (internal): a list of segments, each either a copy (small pieces are
  * packed into one segment) or a buffer handed over by the caller and released
  * once written. Tracks the payload bytes it holds (bufferedAmount).
+ *
+ * Payload is counted per segment. A segment's payload is normally at most its
+ * bytes (a frame's header is not payload) and is taken to leave with its last
+ * bytes; it may exceed them when a compressed message is charged its full
+ * length (wsc__wqueue_charge): the surplus stays until the segment is
+ * written. So the count is exact whenever a message has wholly left or
+ * wholly not.
  */
 #ifndef WSC_NET_WQUEUE_H
 #define WSC_NET_WQUEUE_H
@@ -17,13 +24,14 @@ typedef struct wsc__wseg {
   size_t cap;          /* copy segments: room in data[] (0 for handed-over ones) */
   void (*release)(void *data, void *arg); /* handed over: called once written */
   void *base, *arg;
+  uint64_t payload;    /* payload charged to the unwritten bytes */
   uint8_t data[];
 } wsc__wseg;
 
 typedef struct wsc__wqueue {
   wsc__wseg *head, *tail;
   size_t bytes;     /* unwritten bytes in all segments */
-  uint64_t payload; /* of which payload (never more than bytes) */
+  uint64_t payload; /* payload charged to them: the segments' sum */
 } wsc__wqueue;
 
 /* Append a copy of data. 0 or WSC_ENOMEM (nothing appended). */
@@ -32,6 +40,14 @@ int wsc__wqueue_copy(wsc__wqueue *q, const void *data, size_t len, uint64_t payl
  * appended, release not called). */
 int wsc__wqueue_own(wsc__wqueue *q, const void *data, size_t len, uint64_t payload,
                     void (*release)(void *data, void *arg), void *arg);
+/* Add payload to the last segment (the end of the last message queued). */
+void wsc__wqueue_charge(wsc__wqueue *q, uint64_t payload);
+/* What is left of payload charged to len bytes once k of them are written:
+ * the header goes first, and anything beyond len (a surplus) goes last. */
+static inline uint64_t wsc__payload_left(uint64_t payload, size_t len, size_t k) {
+  uint64_t rest = len - k;
+  return payload > len ? payload - k : payload < rest ? payload : rest;
+}
 /* Up to max iovecs describing the unwritten bytes, in order. Returns the count. */
 int wsc__wqueue_iov(const wsc__wqueue *q, struct iovec *iov, int max);
 /* n bytes were written: drop them (releasing handed-over buffers). */

@@ -287,6 +287,53 @@ static void run_client(const client_case *k) {
   peer_stop(&p);
 }
 
+/* bufferedAmount counts the application's bytes of a compressed message (the
+ * standard), not the few bytes it compresses to: sent from a message event
+ * (the socket's output is corked until the event returns), 1 MiB of
+ * compressible text is 1 MiB buffered; once it has all gone, 0. */
+typedef struct big_send {
+  cl *c;
+  uint8_t *data;
+  uint64_t wire, buffered; /* of the big send, right after it */
+} big_send;
+
+static void send_big_on_reply(wsc_socket *ws, const wsc_event *ev, void *user) {
+  (void)ev;
+  big_send *b = user;
+  if (b->c->messages != 1) return; /* the reply to the first message */
+  uint64_t q0 = queued(ws);
+  CHECK_EQ(wsc_socket_send_text(ws, (const char *)b->data, MIB), 0);
+  b->wire = queued(ws) - q0;
+  b->buffered = wsc_socket_buffered_amount(ws);
+}
+
+TEST(api_client_buffered_amount_counts_uncompressed_bytes) {
+  const char *args[] = {"--mode", "echo", "--log-extensions", NULL};
+  peer_proc p;
+  int port = peer_start_script(&p, PEER_PYTHON, "py_server.py", args);
+  CHECK_INT(port, >, 0);
+  cl c;
+  cl_start(&c, port, NULL); /* the client offers permessage-deflate by default */
+  big_send b = {&c, malloc(MIB), 0, 0};
+  CHECK(b.data);
+  fill(b.data, MIB, 1, 1);
+  CHECK_EQ(wsc_socket_add_listener(c.ws, WSC_EVENT_MESSAGE, send_big_on_reply, &b), 0);
+  cl_wait(&c, &c.opened, 1, "open");
+  CHECK(strncmp(wsc_socket_extensions(c.ws), "permessage-deflate", 18) == 0);
+  CHECK_EQ(wsc_socket_send_text(c.ws, "go", 2), 0);
+  cl_wait(&c, &c.messages, 2, "the echo of the big message");
+  fprintf(stderr, "1 MiB compressed to %llu bytes; bufferedAmount after send: %llu\n",
+          (unsigned long long)b.wire, (unsigned long long)b.buffered);
+  CHECK_INT(b.wire, <, MIB / 4);
+  CHECK_EQ(b.buffered, MIB);
+  CHECK_EQ(c.got.len, MIB);
+  CHECK_MEM(c.got.data, b.data, MIB);
+  CHECK_EQ(wsc_socket_buffered_amount(c.ws), 0);
+  free(b.data);
+  cl_finish(&c);
+  peer_stop(&p);
+}
+
 #define PARAMS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define D(...) ((wsc_deflate_options){__VA_ARGS__})
