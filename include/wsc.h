@@ -207,10 +207,9 @@ WSC_EXTERN int64_t wsc_blob_read(const wsc_blob *blob, uint64_t offset, void *bu
 WSC_EXTERN const void *wsc_blob_data(const wsc_blob *blob);
 /* The descriptor of a file-backed blob's unlinked temporary file (holding
  * exactly the message, from offset 0), or -1 for a blob in memory or a slice
- * (wsc_blob_slice). Owned by
- * the blob and valid as long as it is: read it (pread, sendfile, splice,
- * copy_file_range, or linkat through /proc/self/fd to keep the file); do not
- * write, truncate or close it. */
+ * (wsc_blob_slice). Owned by the blob and valid as long as it is: read it
+ * (pread, sendfile, splice, copy_file_range, or linkat through /proc/self/fd
+ * to keep the file); do not write, truncate or close it. */
 WSC_EXTERN int wsc_blob_fd(const wsc_blob *blob);
 /* A new reference to the blob, for the caller to give back with
  * wsc_blob_unref. Use the pointer returned, which may differ from blob: a

@@ -153,7 +153,7 @@ void wsc__socket_timer(wsc_socket *ws, uint32_t ms) { wsc__tcp_timer(&ws->tcp, m
 
 /* End our side of the stream once the queue is out: over TLS a close_notify
  * first (RFC 6455 7.1.1: close the TLS session too, so the peer can tell our
- * end from a truncation), then the FIN, in the same packet. */
+ * end from a truncation), then the FIN. */
 static void end_stream(wsc_socket *ws) {
   wsc__tls *tls = wsc__socket_tls(ws);
   if (tls) wsc__tls_shutdown(tls);

@@ -7,8 +7,9 @@
  * bytes (a frame's header is not payload) and is taken to leave with its last
  * bytes; it may exceed them when a compressed message is charged its full
  * length (wsc__wqueue_charge): the surplus stays until the segment is
- * written. So the count is exact whenever a message has wholly left or
- * wholly not.
+ * written. The count is exact when all of the queue has been written or none
+ * of it; in between, a segment holding several messages' bytes releases
+ * their payload as its bytes go, header first.
  */
 #ifndef WSC_NET_WQUEUE_H
 #define WSC_NET_WQUEUE_H
