@@ -702,6 +702,12 @@ WSC_EXTERN int wsc_request_is_upgrade(const wsc_request *req);
  * client offered). 0, WSC_EINVAL (not offered / not an upgrade),
  * WSC_EINVALIDSTATE (already decided). */
 WSC_EXTERN int wsc_request_accept(wsc_request *req, const char *protocol);
+/* Answer this upgrade without permessage-deflate even when the client offers
+ * it and wsc_server_options.deflate allows it: e.g. for a path whose
+ * messages do not compress, or so that this connection holds no zlib state.
+ * In the upgrade callback, before or after wsc_request_accept. 0, or
+ * WSC_EINVAL (not an upgrade). */
+WSC_EXTERN int wsc_request_decline_deflate(wsc_request *req);
 /* Refuse an upgrade, or answer a plain request with an error: status
  * 300-599, optional text body (NULL for none). 0, WSC_EINVAL,
  * WSC_EINVALIDSTATE (already decided). */

@@ -82,6 +82,12 @@ int wsc_request_accept(wsc_request *req, const char *protocol) {
   return 0;
 }
 
+int wsc_request_decline_deflate(wsc_request *req) {
+  if (!req->upgrade) return WSC_EINVAL;
+  req->no_deflate = 1;
+  return 0;
+}
+
 /* Send a built response (rc 0) and mark the request answered; either way
  * the buffer is freed. Returns rc. */
 static int answer(wsc_request *req, wsc__buf *out, int rc) {

@@ -184,7 +184,7 @@ static int upgrade(wsc_socket *ws, wsc__hs_server *hs) {
   char ext[WSC__PMD_MAX_HEADER] = "";
   wsc__pmd_params pmd;
   wsc__conn_init(&ws->conn, &srv->scfg.core, ws);
-  int rc = wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
+  int rc = req.no_deflate ? 0 : wsc__pmd_server_negotiate(&srv->pmd, hs, &pmd, ext, sizeof ext);
   if (rc == 1)
     rc = wsc__deflate_opts_attach(&srv->opts.deflate, &ws->conn, &pmd);
   if (rc < 0) {

@@ -49,6 +49,7 @@ struct wsc_request {
   int upgrade;            /* 1 upgrade, 0 plain HTTP */
   int decided;            /* accept / reject / respond was called */
   int accepted;           /* the upgrade was accepted */
+  int no_deflate;         /* answer without permessage-deflate */
   const char *protocol;   /* chosen subprotocol, NULL = none */
   char *path;             /* NUL-terminated copy of hs->path */
   char *protocols;        /* offered subprotocols, each NUL-terminated (lazily) */

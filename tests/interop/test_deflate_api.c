@@ -553,6 +553,7 @@ typedef struct server_case {
   const char *const *want;     /* parameters expected; NULL: not negotiated */
   int text_only;               /* the client's binary payload does not compress */
 } server_case;
+static wsc_upgrade_fn server_upgrade; /* run_server's upgrade callback, if any */
 
 static void run_server(const server_case *k) {
   sh_ctx c, *t = &c;
@@ -560,6 +561,7 @@ static void run_server(const server_case *k) {
   wsc_server_options_init(&o);
   o.deflate = k->d;
   s_init(t, &o);
+  if (server_upgrade) wsc_server_set_onupgrade(t->srv, server_upgrade, NULL);
   char url[128];
   sh_url(t, "ws", "/", url, sizeof url);
   /* node_client's binary payload never compresses (a byte ramp that does not
@@ -650,6 +652,19 @@ TEST(api_server_py_level) {
           (unsigned long long)payload);
   CHECK_EQ(S.payload_out, payload);
   CHECK_INT(S.wire_out, <, wire_fast);
+}
+static void decline_deflate(wsc_server *srv, wsc_request *req, void *user) {
+  (void)srv;
+  (void)user;
+  CHECK_EQ(wsc_request_accept(req, NULL), 0);
+  CHECK_EQ(wsc_request_decline_deflate(req), 0); /* after accepting: still in time */
+}
+TEST(api_server_py_upgrade_declines_deflate) {
+  /* the server allows it and the client offers it; the upgrade callback says no */
+  server_case k = {0, ARGS("--deflate"), ON(.threshold = 0), NULL, 0};
+  server_upgrade = decline_deflate;
+  run_server(&k);
+  server_upgrade = NULL;
 }
 TEST(api_server_py_server_off) {
   server_case k = {0, ARGS("--deflate"), D(0), NULL, 0}; /* the server's default: declined */
