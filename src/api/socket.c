@@ -160,6 +160,18 @@ static void end_stream(wsc_socket *ws) {
   wsc__tcp_shutdown(&ws->tcp);
 }
 
+/* The peer ended after the closing handshake: over TLS our close_notify
+ * answers its own before we close (best effort: written now, as closing
+ * drops whatever is still corked or queued). */
+static void close_stream(wsc_socket *ws) {
+  wsc__tls *tls = wsc__socket_tls(ws);
+  if (tls) {
+    wsc__tls_shutdown(tls); /* nothing new when ours went out already */
+    wsc__tcp_uncork(&ws->tcp);
+  }
+  wsc__tcp_close(&ws->tcp);
+}
+
 /* Fail the WebSocket connection: error and close (1006) fire once the
  * transport is down. A Close frame the core queued still goes out first. */
 void wsc__socket_fail(wsc_socket *ws, int err, const char *msg) {
@@ -504,7 +516,7 @@ static void tcp_end(wsc__tcp *t, int status) {
     fail(ws, status ? status : WSC_ECLOSED,
          status ? uv_strerror(status) : "connection closed without a closing handshake");
   else
-    wsc__tcp_close(&ws->tcp);
+    close_stream(ws);
   leave(ws);
 }
 

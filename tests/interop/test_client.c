@@ -634,6 +634,35 @@ static void wss_expect(const tls_case *tc, const char *expected, const char *err
 static const char *ok_log = "open msg:text:8 close:1000:done:clean";
 static const char *tls_failed = "error:ETLS close:1006::unclean";
 
+/* RFC 6455 7.1.1: close the TLS session as well as TCP. The server closes
+ * (Close 1000 "bye"), then sends its close_notify and waits for the
+ * client's: the wsc client answers it before closing TCP. */
+TEST(client_wss_answers_close_notify) {
+  char dir[256], cert[300], key[300], ca[300], url[128];
+  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
+  CHECK_EQ(peer_make_ca(dir), 0);
+  snprintf(cert, sizeof cert, "%s/server.pem", dir);
+  snprintf(key, sizeof key, "%s/server.key", dir);
+  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  peer_proc p;
+  int port = peer_start_py(&p, "tls_close_server.py", cert, key, NULL);
+  CHECK_INT(port, >, 0);
+  wsc_options o;
+  wsc_options_init(&o);
+  o.tls_ca_file = ca;
+  snprintf(url, sizeof url, "wss://localhost:%d/", port);
+  rec r;
+  open_rec(&r, url, NULL, 0, &o);
+  run(r.loop);
+  CHECK_STR(log_str(&r), "open close:1000:bye:clean");
+  char line[256];
+  CHECK_EQ(peer_wait_line(&p, "CLOSE ", line, sizeof line, 10000), 1);
+  CHECK_STR(line, "CLOSE 1000");
+  CHECK_EQ(peer_wait_line(&p, "CLOSE_NOTIFY", line, sizeof line, 10000), 1);
+  close_rec(&r, 0);
+  peer_stop(&p);
+}
+
 TEST(client_wss_verified_by_name_python) {
   tls_case tc = {"localhost", "server-chain.pem", "server.key", 1, 0, 0, NULL};
   wss_expect(&tc, ok_log, NULL);
