@@ -334,6 +334,15 @@ int peer_tmpdir(char *out, size_t size) {
   return 0;
 }
 
+int peer_make_certs(peer_certs *c) {
+  if (peer_tmpdir(c->dir, sizeof c->dir) != 0 || peer_make_ca(c->dir) != 0) return -1;
+  snprintf(c->cert, sizeof c->cert, "%s/server.pem", c->dir);
+  snprintf(c->chain, sizeof c->chain, "%s/server-chain.pem", c->dir);
+  snprintf(c->key, sizeof c->key, "%s/server.key", c->dir);
+  snprintf(c->ca, sizeof c->ca, "%s/ca.pem", c->dir);
+  return 0;
+}
+
 int peer_make_ca(const char *dir) {
   char script[1024];
   snprintf(script, sizeof script, "%s/make-ca.sh", peer_dir());

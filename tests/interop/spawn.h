@@ -70,6 +70,13 @@ const char *peer_node(void);   /* "node" unless $WSC_TEST_NODE */
 int peer_tmpdir(char *out, size_t size);
 /* Run make-ca.sh into dir (ca.pem, server.pem, server.key, ...). 0 or -1. */
 int peer_make_ca(const char *dir);
+/* A fresh test CA in a fresh peer_tmpdir and the paths of its files: the
+ * server's certificate (for localhost, 127.0.0.1 and ::1), the same with the
+ * intermediate (chain), its key, and the CA to trust. 0 or -1. */
+typedef struct peer_certs {
+  char dir[256], cert[320], chain[320], key[320], ca[320];
+} peer_certs;
+int peer_make_certs(peer_certs *c);
 
 /* Monotonic milliseconds, for time bounds. */
 long long peer_now_ms(void);

@@ -638,18 +638,15 @@ static const char *tls_failed = "error:ETLS close:1006::unclean";
  * (Close 1000 "bye"), then sends its close_notify and waits for the
  * client's: the wsc client answers it before closing TCP. */
 TEST(client_wss_answers_close_notify) {
-  char dir[256], cert[300], key[300], ca[300], url[128];
-  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
-  CHECK_EQ(peer_make_ca(dir), 0);
-  snprintf(cert, sizeof cert, "%s/server.pem", dir);
-  snprintf(key, sizeof key, "%s/server.key", dir);
-  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  peer_certs certs;
+  CHECK_EQ(peer_make_certs(&certs), 0);
   peer_proc p;
-  int port = peer_start_py(&p, "tls_close_server.py", cert, key, NULL);
+  int port = peer_start_py(&p, "tls_close_server.py", certs.cert, certs.key, NULL);
   CHECK_INT(port, >, 0);
   wsc_options o;
   wsc_options_init(&o);
-  o.tls_ca_file = ca;
+  o.tls_ca_file = certs.ca;
+  char url[128];
   snprintf(url, sizeof url, "wss://localhost:%d/", port);
   rec r;
   open_rec(&r, url, NULL, 0, &o);
@@ -828,16 +825,13 @@ static void proxy_expect(const proxy_case *pc, const char *expected) {
   unsetenv("ALL_PROXY");
   unsetenv("no_proxy");
   unsetenv("NO_PROXY");
-  char dir[256] = "", cert[300], key[300], ca[300];
+  peer_certs certs;
   peer_proc srv, proxy;
   int port;
   if (pc->secure) {
-    CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
-    CHECK_EQ(peer_make_ca(dir), 0);
-    snprintf(cert, sizeof cert, "%s/server-chain.pem", dir);
-    snprintf(key, sizeof key, "%s/server.key", dir);
-    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-    port = peer_start_py(&srv, "py_server.py", "--mode", "echo", "--tls", cert, key, NULL);
+    CHECK_EQ(peer_make_certs(&certs), 0);
+    port = peer_start_py(&srv, "py_server.py", "--mode", "echo", "--tls", certs.chain, certs.key,
+                         NULL);
   } else {
     port = peer_start_py(&srv, "py_server.py", "--mode", "echo", NULL);
   }
@@ -852,7 +846,7 @@ static void proxy_expect(const proxy_case *pc, const char *expected) {
   wsc_options o;
   wsc_options_init(&o);
   o.proxy = pc->option && strcmp(pc->option, "URL") == 0 ? proxy_url : pc->option;
-  if (pc->secure) o.tls_ca_file = ca;
+  if (pc->secure) o.tls_ca_file = certs.ca;
   snprintf(url, sizeof url, "%s://localhost:%d/via-proxy", pc->secure ? "wss" : "ws", port);
   rec r;
   wsc_socket *ws = open_rec(&r, url, NULL, 0, &o);

@@ -376,18 +376,14 @@ TEST(connect_usage_errors) {
 
 /* wss:// with --ca (a test CA): the handshake verifies and the echo works. */
 TEST(connect_wss_with_ca) {
-  char dir[256], cert[300], key[300], ca[300];
-  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
-  CHECK_EQ(peer_make_ca(dir), 0);
-  snprintf(cert, sizeof cert, "%s/server.pem", dir);
-  snprintf(key, sizeof key, "%s/server.key", dir);
-  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  peer_certs certs;
+  CHECK_EQ(peer_make_certs(&certs), 0);
   peer_proc peer;
-  int port = peer_start_py(&peer, "py_server.py", "--tls", cert, key, NULL);
+  int port = peer_start_py(&peer, "py_server.py", "--tls", certs.cert, certs.key, NULL);
   CHECK_INT(port, >, 0);
   snprintf(url, sizeof url, "wss://localhost:%d/", port);
   cli_proc p;
-  const char *args[] = {"connect", "--ca", ca, "-x", "secure", url, NULL};
+  const char *args[] = {"connect", "--ca", certs.ca, "-x", "secure", url, NULL};
   CHECK_EQ(run_to_end(&p, args), 0);
   CHECK_STR(cli_read_line(&p, T), "secure");
   cli_free(&p);

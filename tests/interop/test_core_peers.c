@@ -373,22 +373,19 @@ TEST(node_request_headers) { request_headers(PEER_NODE); }
 /* wss: a test CA made by make-ca.sh, the server's certificate checked for
  * the name "localhost" and for the IP 127.0.0.1. */
 static void tls_echo(peer_lang lang) {
-  char dir[256], cert[320], key[320], ca[320];
-  CHECK_EQ(peer_tmpdir(dir, sizeof dir), 0);
-  CHECK_EQ(peer_make_ca(dir), 0);
-  snprintf(cert, sizeof cert, "%s/server.pem", dir);
-  snprintf(key, sizeof key, "%s/server.key", dir);
-  snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+  peer_certs certs;
+  CHECK_EQ(peer_make_certs(&certs), 0);
   peer_proc p;
   bclient c;
-  int port = start_ws(&p, lang, (const char *const[]){"--mode", "echo", "--tls", cert, key, NULL});
+  int port = start_ws(&p, lang,
+                      (const char *const[]){"--mode", "echo", "--tls", certs.cert, certs.key, NULL});
   const char *names[] = {"localhost", "127.0.0.1"};
   uint8_t *data = malloc(MIB);
   CHECK(data);
   fill_binary(data, MIB, 11);
   for (int i = 0; i < 2; i++) {
     CHECK_EQ(bc_connect(&c, "127.0.0.1", port), 0);
-    CHECK_EQ(bc_tls(&c, ca, names[i]), 0);
+    CHECK_EQ(bc_tls(&c, certs.ca, names[i]), 0);
     char host[64];
     snprintf(host, sizeof host, "%s:%d", names[i], port);
     wsc__hs_client_config hs = {.host = host};

@@ -294,24 +294,16 @@ TEST(server_out_of_descriptors_backs_off) {
 
 /* ---- wss -------------------------------------------------------------------- */
 
-typedef struct tls_files {
-  char dir[256], cert[300], key[300], ca[300];
-} tls_files;
-
 /* A test CA and a server certificate signed by it, and options using them. */
-static void tls_setup(tls_files *f, wsc_server_options *o) {
-  CHECK_EQ(peer_tmpdir(f->dir, sizeof f->dir), 0);
-  CHECK_EQ(peer_make_ca(f->dir), 0);
-  snprintf(f->cert, sizeof f->cert, "%s/server.pem", f->dir);
-  snprintf(f->key, sizeof f->key, "%s/server.key", f->dir);
-  snprintf(f->ca, sizeof f->ca, "%s/ca.pem", f->dir);
+static void tls_setup(peer_certs *f, wsc_server_options *o) {
+  CHECK_EQ(peer_make_certs(f), 0);
   wsc_server_options_init(o);
   o->tls_cert_file = f->cert;
   o->tls_key_file = f->key;
 }
 
 static void tls_echo(int node) {
-  tls_files files;
+  peer_certs files;
   wsc_server_options o;
   tls_setup(&files, &o);
   const char *ca = files.ca;
@@ -347,7 +339,7 @@ TEST(server_tls_node) { tls_echo(1); }
  * the raw client reads with ragged EOFs reported (`EOF SSLError` when the
  * stream ends without close_notify). */
 TEST(server_tls_close_notify) {
-  tls_files files;
+  peer_certs files;
   wsc_server_options o;
   tls_setup(&files, &o);
   sh_ctx c, *t = &c;
