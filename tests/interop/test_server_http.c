@@ -72,6 +72,7 @@ static void on_http(wsc_server *srv, wsc_request *req, void *user) {
   CHECK(!wsc_request_is_upgrade(req));
   CHECK(wsc_request_protocol(req, 0) == NULL);
   CHECK_EQ(wsc_request_accept(req, NULL), WSC_EINVAL);
+  CHECK_EQ(wsc_request_decline_deflate(req), WSC_EINVAL); /* nothing to decline */
   const char *path = wsc_request_path(req);
   if (strcmp(path, "/custom") == 0) {
     CHECK_STR(wsc_request_query(req), "x=1");
